@@ -1,0 +1,34 @@
+"""The knowledge base: intents from ``intents/``, answers from ``answers/``, no Telegram."""
+
+from bot.content._loader import ContentError, content_version, load_knowledge_base
+from bot.content._model import (
+    GROUPS,
+    LEVEL_NAMES,
+    LEVELS,
+    PROFILES,
+    SAFETY_INTENTS,
+    Intent,
+    KnowledgeBase,
+    Medicine,
+)
+from bot.content._paths import content_root
+from bot.content._render import AnswerContext, EmergencyContacts, Renderer, tidy
+
+__all__ = [
+    "GROUPS",
+    "LEVELS",
+    "LEVEL_NAMES",
+    "PROFILES",
+    "SAFETY_INTENTS",
+    "AnswerContext",
+    "ContentError",
+    "EmergencyContacts",
+    "Intent",
+    "KnowledgeBase",
+    "Medicine",
+    "Renderer",
+    "content_root",
+    "content_version",
+    "load_knowledge_base",
+    "tidy",
+]

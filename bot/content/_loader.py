@@ -1,0 +1,159 @@
+"""Load and validate ``intents/``."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content._model import GROUPS, KINDS, LEVELS, Intent, KnowledgeBase, Medicine
+
+MAX_TITLE = 28
+
+
+class ContentError(Exception):
+    """Raise when the content folders cannot be loaded; carries every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def content_version(root: Path) -> str:
+    """Return a short hash of every file under ``intents/`` and ``answers/``."""
+    digest = hashlib.sha256()
+    for folder in ("intents", "answers"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _read_yaml(path: Path, problems: list[str]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        problems.append(f"{path.name}: cannot read: {exc}")
+        return None
+
+
+def _strings(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where}: must be a list of strings")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _intent(path: Path, data: Any, problems: list[str]) -> Intent | None:
+    where = f"intents/{path.name}"
+    if not isinstance(data, dict):
+        problems.append(f"{where}: must be a mapping")
+        return None
+    known = {"id", "group", "kind", "title", "depths", "examples", "related", "references", "suggested_questions"}
+    for key in sorted(set(data) - known):
+        problems.append(f"{where}: unknown key {key!r}")
+    intent_id = data.get("id")
+    if intent_id != path.stem:
+        problems.append(f"{where}: id {intent_id!r} does not match the file name")
+        return None
+    group, kind, title = data.get("group"), data.get("kind"), data.get("title")
+    if group not in GROUPS:
+        problems.append(f"{where}: group must be one of {', '.join(GROUPS)}")
+    if kind not in KINDS:
+        problems.append(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if not isinstance(title, str) or not title or len(title) > MAX_TITLE:
+        problems.append(f"{where}: title must be 1-{MAX_TITLE} characters")
+    depths = _strings(data.get("depths"), f"{where} depths", problems)
+    for depth in depths:
+        if depth not in LEVELS[1:]:
+            problems.append(f"{where}: depth {depth!r} is not one of F, I, A")
+    examples = _strings(data.get("examples"), f"{where} examples", problems)
+    if len(examples) < 12:
+        problems.append(f"{where}: needs at least 12 examples, has {len(examples)}")
+    return Intent(
+        id=intent_id,
+        group=str(group),
+        kind=str(kind),
+        title=str(title),
+        depths=depths,
+        examples=examples,
+        related=_strings(data.get("related"), f"{where} related", problems),
+        references=_strings(data.get("references"), f"{where} references", problems),
+        suggested_questions=_strings(data.get("suggested_questions"), f"{where} suggested_questions", problems),
+    )
+
+
+def _medicines(data: Any, problems: list[str]) -> tuple[Medicine, ...]:
+    if not isinstance(data, list):
+        problems.append("intents/_medicines.yaml: must be a list")
+        return ()
+    medicines = []
+    for entry in data:
+        try:
+            medicines.append(
+                Medicine(
+                    generic=str(entry["generic"]),
+                    brands=tuple(entry.get("brands", ())),
+                    kind=str(entry["kind"]),
+                    misspellings=tuple(entry.get("misspellings", ())),
+                )
+            )
+        except (KeyError, TypeError):
+            problems.append(f"intents/_medicines.yaml: bad entry {entry!r}")
+    return tuple(medicines)
+
+
+def load_knowledge_base(root: Path) -> KnowledgeBase:
+    """Load every intent and shared table under ``root/intents``, raising ContentError on any problem."""
+    problems: list[str] = []
+    folder = root / "intents"
+    intents: dict[str, Intent] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        intent = _intent(path, _read_yaml(path, problems), problems)
+        if intent is not None:
+            intents[intent.id] = intent
+    references = _read_yaml(folder / "_references.yaml", problems) or {}
+    if not isinstance(references, dict):
+        problems.append("intents/_references.yaml: must be a mapping of key to citation")
+        references = {}
+    medicines = _medicines(_read_yaml(folder / "_medicines.yaml", problems) or [], problems)
+    vocabulary = _read_yaml(folder / "_vocabulary.yaml", problems) or {}
+    if not isinstance(vocabulary, dict) or not all(isinstance(v, dict) for v in vocabulary.values()):
+        problems.append("intents/_vocabulary.yaml: must map section names to {from: to} tables")
+        vocabulary = {}
+
+    for intent in intents.values():
+        for other in intent.related:
+            if other not in intents:
+                problems.append(f"intents/{intent.id}.yaml: related intent {other!r} does not exist")
+        for key in intent.references:
+            if key not in references:
+                problems.append(f"intents/{intent.id}.yaml: reference {key!r} is not in _references.yaml")
+        if intent.kind == "article" and not intent.references:
+            problems.append(f"intents/{intent.id}.yaml: an article intent needs at least one reference")
+
+    owners: dict[str, str] = {}
+    for intent in intents.values():
+        for example in intent.examples:
+            key = " ".join(example.lower().split())
+            if key in owners and owners[key] != intent.id:
+                problems.append(f"example {example!r} is in both {owners[key]} and {intent.id}")
+            owners.setdefault(key, intent.id)
+
+    if problems:
+        raise ContentError(problems)
+    return KnowledgeBase(
+        intents=intents,
+        references={str(k): str(v) for k, v in references.items()},
+        medicines=medicines,
+        vocabulary={str(k): {str(a): str(b) for a, b in v.items()} for k, v in vocabulary.items()},
+        version=content_version(root),
+    )

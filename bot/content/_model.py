@@ -1,0 +1,85 @@
+"""Plain data for the knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PROFILES: tuple[str, ...] = ("woman_ai", "man_trt", "caregiver", "other")
+LEVELS: tuple[str, ...] = ("short", "F", "I", "A")
+LEVEL_NAMES: dict[str, str] = {
+    "short": "Short answer",
+    "F": "Fundamentals",
+    "I": "Intermediate",
+    "A": "Academic",
+}
+GROUPS: tuple[str, ...] = ("biology", "monitoring", "protecting", "feelings", "conversation")
+KINDS: tuple[str, ...] = ("article", "smalltalk", "flow", "refusal", "safety")
+SAFETY_INTENTS: frozenset[str] = frozenset({"urgent_symptoms", "crisis"})
+
+
+@dataclass(frozen=True)
+class Medicine:
+    """A medicine the article names, with the names patients use for it."""
+
+    generic: str
+    brands: tuple[str, ...]
+    kind: str  # "ai", "bone_drug" or "serm"
+    misspellings: tuple[str, ...] = ()
+
+    @property
+    def brand(self) -> str:
+        return self.brands[0] if self.brands else ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.generic} ({self.brand})" if self.brand else self.generic
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One curated question topic and how it is answered."""
+
+    id: str
+    group: str
+    kind: str
+    title: str
+    depths: tuple[str, ...]
+    examples: tuple[str, ...]
+    related: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    suggested_questions: tuple[str, ...] = ()
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Return every level this intent can be shown at, the short reply first."""
+        return ("short", *self.depths)
+
+    def next_level(self, level: str) -> str | None:
+        """Return the level "Tell me more" leads to from ``level``, or None at the deepest."""
+        levels = self.levels
+        if level not in levels:
+            return None
+        index = levels.index(level)
+        return levels[index + 1] if index + 1 < len(levels) else None
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything loaded from ``intents/``; immutable once loaded."""
+
+    intents: dict[str, Intent]
+    references: dict[str, str]
+    medicines: tuple[Medicine, ...]
+    vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
+    version: str = ""
+
+    def intent(self, intent_id: str) -> Intent:
+        return self.intents[intent_id]
+
+    def by_group(self, group: str) -> list[Intent]:
+        return [i for i in self.intents.values() if i.group == group]
+
+    def medicine(self, generic: str | None) -> Medicine | None:
+        if not generic:
+            return None
+        return next((m for m in self.medicines if m.generic == generic), None)

@@ -1,0 +1,109 @@
+"""Render answer and interface templates from ``answers/`` as Telegram HTML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from bot.content._model import Intent, KnowledgeBase, Medicine
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class EmergencyContacts:
+    """Emergency and crisis numbers for one country, from the operator's table."""
+
+    country: str  # display name, e.g. "United Kingdom"
+    emergency: str  # e.g. "999"
+    crisis: str  # e.g. "Samaritans: call 116 123"
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    """What an answer may be tailored to."""
+
+    profile: str = "other"
+    medicine: Medicine | None = None
+    scan_date: str | None = None
+    contacts: EmergencyContacts | None = None
+    content_version: str = ""
+
+    def variables(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "medicine": self.medicine,
+            "scan_date": self.scan_date,
+            "contacts": self.contacts,
+            "content_version": self.content_version,
+            "you": "the person you care for" if self.profile == "caregiver" else "you",
+        }
+
+
+def tidy(text: str) -> str:
+    """Strip template indentation and collapse blank lines so paragraphs are separated by one blank line."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+class Renderer:
+    """Render intents' answers and the bot's interface text."""
+
+    def __init__(self, root: Path, knowledge: KnowledgeBase) -> None:
+        self.knowledge = knowledge
+        self._answers = root / "answers"
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self._answers),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        labels_path = self._answers / "ui" / "labels.yaml"
+        self._labels: dict[str, str] = {}
+        if labels_path.is_file():
+            self._labels = {str(k): str(v) for k, v in (yaml.safe_load(labels_path.read_text()) or {}).items()}
+
+    def template_name(self, intent: Intent) -> str:
+        return f"{intent.id}.html.j2"
+
+    def answer(self, intent_id: str, level: str, context: AnswerContext, *, with_source: bool = True) -> str:
+        """Return the answer to ``intent_id`` at ``level``; article answers end with their source."""
+        intent = self.knowledge.intent(intent_id)
+        if level not in intent.levels:
+            raise ValueError(f"{intent_id} has no level {level!r}")
+        template = self._env.get_template(self.template_name(intent))
+        block = template.blocks.get(level)
+        if block is None:
+            raise ValueError(f"answers/{self.template_name(intent)} has no block {level!r}")
+        body = tidy("".join(block(template.new_context(context.variables()))))
+        if with_source and intent.kind == "article":
+            body = f"{body}\n\n{self.source(intent)}"
+        return body
+
+    def source(self, intent: Intent) -> str:
+        citations = [self.knowledge.references[key] for key in intent.references]
+        return tidy(self._env.get_template("_source.html.j2").render(citations=citations))
+
+    def ui(self, name: str, **variables: Any) -> str:
+        """Render ``answers/ui/<name>.html.j2``."""
+        return tidy(self._env.get_template(f"ui/{name}.html.j2").render(**variables))
+
+    def has_ui(self, name: str) -> bool:
+        return (self._answers / "ui" / f"{name}.html.j2").is_file()
+
+    def label(self, key: str, **variables: Any) -> str:
+        """Return a button label from ``answers/ui/labels.yaml``."""
+        template = self._labels.get(key)
+        if template is None:
+            raise KeyError(f"answers/ui/labels.yaml has no label {key!r}")
+        return template.format(**variables) if variables else template
+
+    def labels(self) -> dict[str, str]:
+        return dict(self._labels)
