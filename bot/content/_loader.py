@@ -55,7 +55,17 @@ def _intent(path: Path, data: Any, problems: list[str]) -> Intent | None:
     if not isinstance(data, dict):
         problems.append(f"{where}: must be a mapping")
         return None
-    known = {"id", "group", "kind", "title", "depths", "examples", "related", "references", "suggested_questions"}
+    known = {
+        "id",
+        "group",
+        "kind",
+        "title",
+        "depths",
+        "examples",
+        "related",
+        "references",
+        "suggested_questions",
+    }
     for key in sorted(set(data) - known):
         problems.append(f"{where}: unknown key {key!r}")
     intent_id = data.get("id")
@@ -85,7 +95,9 @@ def _intent(path: Path, data: Any, problems: list[str]) -> Intent | None:
         examples=examples,
         related=_strings(data.get("related"), f"{where} related", problems),
         references=_strings(data.get("references"), f"{where} references", problems),
-        suggested_questions=_strings(data.get("suggested_questions"), f"{where} suggested_questions", problems),
+        suggested_questions=_strings(
+            data.get("suggested_questions"), f"{where} suggested_questions", problems
+        ),
     )
 
 

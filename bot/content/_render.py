@@ -68,7 +68,9 @@ class Renderer:
         labels_path = self._answers / "ui" / "labels.yaml"
         self._labels: dict[str, str] = {}
         if labels_path.is_file():
-            self._labels = {str(k): str(v) for k, v in (yaml.safe_load(labels_path.read_text()) or {}).items()}
+            self._labels = {
+                str(k): str(v) for k, v in (yaml.safe_load(labels_path.read_text()) or {}).items()
+            }
 
     def template_name(self, intent: Intent) -> str:
         return f"{intent.id}.html.j2"

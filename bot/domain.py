@@ -1,0 +1,29 @@
+"""Load the knowledge base, matcher and conversation core once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.content import KnowledgeBase, Renderer, content_root, load_knowledge_base
+from bot.conversation import Conversation
+from bot.matching import Matcher
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Everything answering needs, built once per process."""
+
+    knowledge: KnowledgeBase
+    renderer: Renderer
+    matcher: Matcher
+    conversation: Conversation
+
+
+def load_domain(root: Path | None = None) -> Domain:
+    """Load content from ``root`` (default: the content folders) and build the matcher."""
+    root = root or content_root()
+    knowledge = load_knowledge_base(root)
+    renderer = Renderer(root, knowledge)
+    matcher = Matcher(knowledge)
+    return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher))

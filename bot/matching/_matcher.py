@@ -1,0 +1,177 @@
+"""Match a message to an intent: safety rules first, then a token index shortlist scored with rapidfuzz.
+
+Everything is built once from the knowledge base; a question costs no I/O. The index holds TF-IDF
+vectors of every example and of every intent as a whole (the centroid of its examples). A question's
+tokens reach only the examples and intents that share a token, so the work per question depends on
+the question, not on the size of the intent set; rapidfuzz then scores the shortlisted examples
+character by character, which rescues typos and word order the token index misses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.content import SAFETY_INTENTS, KnowledgeBase
+from bot.matching._normalize import Normalizer
+from bot.matching._safety import safety_intent
+
+# Weights and thresholds were tuned on tests/data/dev.tsv and checked on tests/data/holdout.tsv.
+EXAMPLE_WEIGHT = 0.45
+CENTROID_WEIGHT = 0.30
+FUZZY_WEIGHT = 0.25
+THRESHOLD = 42.0  # below this the question is outside what the bot covers
+ALTERNATIVE_FLOOR = 25.0  # alternatives below this are not worth offering
+NEAR_TIE = 6.0  # a runner-up this close to the winner is offered as "did you mean"
+SHORTLIST = 12
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An intent and its score (0-100)."""
+
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher decided about one message."""
+
+    intent: str | None  # None: outside what the bot covers
+    score: float
+    alternatives: tuple[Candidate, ...]  # up to three other intents, best first
+    medicines: tuple[str, ...] = ()  # generic names the message mentions
+    safety: bool = False
+    topical: str | None = None  # for a safety hit: the topic the message also asks about, if any
+
+    @property
+    def near_ties(self) -> tuple[Candidate, ...]:
+        """Return alternatives close enough to the winner to ask "did you mean"."""
+        if self.safety or self.intent is None:
+            return ()
+        return tuple(c for c in self.alternatives if self.score - c.score <= NEAR_TIE)
+
+
+@dataclass(frozen=True)
+class _Example:
+    intent: str
+    canonical: str
+    norm: float
+
+
+class Matcher:
+    """Match messages to the knowledge base's intents."""
+
+    def __init__(self, knowledge: KnowledgeBase, *, threshold: float = THRESHOLD) -> None:
+        self.knowledge = knowledge
+        self.threshold = threshold
+        self.normalizer = Normalizer(knowledge)
+        matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
+        self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
+
+        documents: list[tuple[str, str, list[str]]] = []
+        for intent in matchable:
+            for text in (*intent.examples, intent.title):
+                canonical = self.normalizer.canonical(text)
+                documents.append((intent.id, canonical, self.normalizer.tokens(canonical)))
+
+        frequency: Counter[str] = Counter()
+        for _, _, tokens in documents:
+            frequency.update(set(tokens))
+        count = len(documents)
+        self._idf = {t: math.log((1 + count) / (1 + n)) + 1.0 for t, n in frequency.items()}
+        self._unknown_idf = math.log(1 + count) + 1.0
+
+        self._examples: list[_Example] = []
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        centroids: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for intent_id, canonical, tokens in documents:
+            vector = self._vector(tokens)
+            index = len(self._examples)
+            self._examples.append(_Example(intent_id, canonical, 1.0))
+            for token, weight in vector.items():
+                self._postings[token].append((index, weight))
+                centroids[intent_id][token] += weight
+        self._centroid_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for intent_id, centroid in centroids.items():
+            norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
+            for token, weight in centroid.items():
+                self._centroid_postings[token].append((intent_id, weight / norm))
+
+    def _vector(self, tokens: list[str]) -> dict[str, float]:
+        # A word no example uses still counts, as the rarest word would: it makes the question less like
+        # every intent, which is what lets "what's the weather in Paris" fall below the threshold.
+        counts = Counter(tokens)
+        vector = {t: (1.0 + math.log(n)) * self._idf.get(t, self._unknown_idf) for t, n in counts.items()}
+        norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+        return {t: w / norm for t, w in vector.items()}
+
+    def scores(self, text: str) -> tuple[list[Candidate], str]:
+        """Return every intent sharing a token with ``text``, best first, and the corrected canonical text."""
+        canonical = self.normalizer.corrected(text)
+        tokens = self.normalizer.tokens(canonical)
+        query = self._vector(tokens)
+        if not query:
+            return [], canonical
+        example_scores: dict[int, float] = defaultdict(float)
+        for token, weight in query.items():
+            for index, doc_weight in self._postings.get(token, ()):
+                example_scores[index] += weight * doc_weight
+        centroid_scores: dict[str, float] = defaultdict(float)
+        for token, weight in query.items():
+            for intent_id, doc_weight in self._centroid_postings.get(token, ()):
+                centroid_scores[intent_id] += weight * doc_weight
+
+        best_example: dict[str, float] = {}
+        for index, score in example_scores.items():
+            intent_id = self._examples[index].intent
+            if score > best_example.get(intent_id, 0.0):
+                best_example[intent_id] = score
+        shortlist = sorted(example_scores, key=example_scores.__getitem__, reverse=True)[:SHORTLIST]
+        best_fuzzy: dict[str, float] = {}
+        for index in shortlist:
+            example = self._examples[index]
+            similarity = fuzz.token_sort_ratio(canonical, example.canonical) / 100.0
+            if similarity > best_fuzzy.get(example.intent, 0.0):
+                best_fuzzy[example.intent] = similarity
+
+        candidates = [
+            Candidate(
+                intent_id,
+                round(
+                    100.0
+                    * (
+                        EXAMPLE_WEIGHT * best_example.get(intent_id, 0.0)
+                        + CENTROID_WEIGHT * centroid_scores.get(intent_id, 0.0)
+                        + FUZZY_WEIGHT * best_fuzzy.get(intent_id, 0.0)
+                    ),
+                    2,
+                ),
+            )
+            for intent_id in set(best_example) | set(centroid_scores)
+        ]
+        candidates.sort(key=lambda c: (-c.score, c.intent))
+        return candidates, canonical
+
+    def match(self, text: str) -> MatchResult:
+        """Return the intent to answer ``text`` with; safety intents always win."""
+        if not text or not text.strip():
+            return MatchResult(intent=None, score=0.0, alternatives=())
+        candidates, canonical = self.scores(text)
+        medicines = tuple(self.normalizer.medicines(canonical))
+        safety = safety_intent(canonical) or safety_intent(self.normalizer.canonical(text))
+        if safety is not None:
+            topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
+            alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)[:3]
+            return MatchResult(safety, 100.0, alternatives, medicines, safety=True, topical=topical)
+        if not candidates or candidates[0].score < self.threshold:
+            top = candidates[0].score if candidates else 0.0
+            alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)[:3]
+            return MatchResult(None, top, alternatives, medicines)
+        best, *rest = candidates
+        alternatives = tuple(c for c in rest if c.score >= ALTERNATIVE_FLOOR)[:3]
+        return MatchResult(best.intent, best.score, alternatives, medicines)

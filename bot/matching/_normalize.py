@@ -1,0 +1,215 @@
+"""Turn a patient's message into canonical text and index tokens.
+
+Canonical text is lower-case ASCII with spelling variants, abbreviations, brand names and common
+misspellings rewritten (``Arimidex`` → ``anastrozole ai``). Index tokens are canonical words with
+function words dropped and a Snowball stem applied, so "fractures" and "fracture" meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+from bot.content import KnowledgeBase
+
+_NON_WORD = re.compile(r"[^a-z0-9_]+")
+_APOSTROPHES = re.compile(r"[’'`´]")
+
+# Function words carry no topic; question words ("why", "how", "often", "what") are kept on purpose.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "so",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "as",
+        "into",
+        "than",
+        "then",
+        "that",
+        "this",
+        "these",
+        "those",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "we",
+        "our",
+        "us",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "she",
+        "him",
+        "her",
+        "his",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "would",
+        "could",
+        "can",
+        "will",
+        "just",
+        "really",
+        "very",
+        "also",
+        "too",
+        "please",
+        "hi",
+        "hey",
+        "ok",
+        "okay",
+        "um",
+        "uh",
+        "there",
+        "here",
+        "some",
+        "any",
+        "get",
+        "got",
+        "getting",
+        "go",
+        "going",
+        "know",
+        "tell",
+        "say",
+        "said",
+    ]
+)
+
+# Medicine classes add a shared token so "how does letrozole work" meets "how does an AI work".
+_CLASS_TOKEN = {"ai": "ai", "bone_drug": "", "serm": ""}
+_BISPHOSPHONATES = frozenset({"zoledronic_acid", "ibandronate"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, and turn punctuation into spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = _APOSTROPHES.sub("", text).replace("-", " ")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+class Normalizer:
+    """Normalise messages with the knowledge base's vocabulary and medicine names."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        vocabulary = knowledge.vocabulary
+        self._phrases: dict[str, str] = {}
+        for source, target in vocabulary.get("phrases", {}).items():
+            self._phrases[fold(source)] = fold(target) if target != "zoledronic_acid" else target
+        self._words: dict[str, str] = {fold(k): v for k, v in vocabulary.get("words", {}).items()}
+        self.medicine_of: dict[str, str] = {}  # canonical token -> generic name
+        for medicine in knowledge.medicines:
+            generic_token = medicine.generic.replace(" ", "_")
+            for alias in (medicine.generic, *medicine.brands, *medicine.misspellings):
+                key = fold(alias)
+                if " " in key:
+                    self._phrases[key] = generic_token
+                else:
+                    self._words[key] = generic_token
+            self.medicine_of[generic_token] = medicine.generic
+            extra = _CLASS_TOKEN.get(medicine.kind, "")
+            if generic_token in _BISPHOSPHONATES:
+                extra = "bisphosphonate"
+            if extra:
+                self._words[generic_token] = f"{generic_token} {extra}"
+                for alias in (*medicine.brands, *medicine.misspellings):
+                    if " " not in fold(alias):
+                        self._words[fold(alias)] = f"{generic_token} {extra}"
+        phrases = sorted(self._phrases, key=len, reverse=True)
+        self._phrase_pattern = (
+            re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else None
+        )
+        self._stemmer = snowballstemmer.stemmer("english")
+        self._known: list[str] = []
+        self._known_set: frozenset[str] = frozenset()
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Record the words of ``texts`` as known, so unknown words can be corrected towards them."""
+        known = set(self._known_set)
+        for text in texts:
+            known.update(w for w in self.canonical(text).split() if len(w) >= 4 and not w.isdigit())
+        known.update(w for w in self._words.values() for w in w.split())
+        self._known_set = frozenset(known)
+        self._known = sorted(known)
+        self._correct.cache_clear()
+
+    def canonical(self, text: str) -> str:
+        """Return the canonical form of ``text`` (folded, phrases and words rewritten)."""
+        folded = fold(text)
+        if self._phrase_pattern is not None:
+            folded = self._phrase_pattern.sub(lambda m: self._phrases[m.group(1)], folded)
+        return " ".join(self._words.get(word, word) for word in folded.split())
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - one Normalizer lives for the whole process
+    def _correct(self, word: str) -> str:
+        if len(word) < 5 or word in self._known_set or word.isdigit() or not self._known:
+            return word
+        best = process.extractOne(word, self._known, scorer=fuzz.ratio, score_cutoff=84)
+        if best is None:
+            return word
+        corrected = best[0]
+        return self._words.get(corrected, corrected)
+
+    def corrected(self, text: str) -> str:
+        """Return canonical text with unknown words corrected to the nearest known word."""
+        words = []
+        for word in self.canonical(text).split():
+            fixed = self._correct(word)
+            words.append(self._words.get(fixed, fixed) if fixed != word else word)
+        return " ".join(words)
+
+    def tokens(self, canonical_text: str) -> list[str]:
+        """Return index tokens for already-canonical text."""
+        words = [w for w in canonical_text.split() if w not in STOPWORDS]
+        return list(self._stemmer.stemWords(words))
+
+    def medicines(self, canonical_text: str) -> list[str]:
+        """Return the generic names of medicines mentioned, in order of mention."""
+        found: list[str] = []
+        for word in canonical_text.split():
+            generic = self.medicine_of.get(word)
+            if generic and generic not in found:
+                found.append(generic)
+        return found

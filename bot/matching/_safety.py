@@ -1,0 +1,90 @@
+"""High-recall rules for messages that need the safety reply before anything else.
+
+The rules run on canonical text (see ``_normalize``): "can't" is "cannot", "I'm" is "i am", brand names
+are generic names. They prefer a false alarm to a miss: the safety reply is short and kind, and a
+missed emergency is the worst thing this bot could do.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CRISIS = [
+    r"\b(want|wanna|wish|going|ready|trying|tempted|plan(ning)?|thinking (about|of)|thought (about|of)) (to )?"
+    r"(die|be dead|end (it|it all|things|my life|everything)|kill (my ?self|me)|not (be here|exist|wake up))",
+    r"\bkill(ing)? (my ?self|me)\b",
+    r"\bsuicid",
+    r"\bunalive\b",
+    r"\bend(ing)? (it all|my life|my own life|things for good)\b",
+    r"\b(take|taking|took) my (own )?life\b",
+    r"\b(do not|dont|no longer) want to (live|be alive|be here|exist|wake up|go on|carry on)\b",
+    r"\b(cannot|can not|cant|could not) (go on|carry on|keep going|do this any ?more|take (it|this) any ?more|"
+    r"cope any ?more|live like this)\b",
+    r"\b(no|not any|dont see (the|any)|do not see (the|any)|see no|lost (the|all)) (point|reason|will) "
+    r"(in |to )?(living|live|go(ing)? on|carry(ing)? on|being alive|life|anymore|any more)\b",
+    r"\bno (point|reason) (anymore|any more)\b",
+    r"\bbetter off (dead|without me)\b",
+    r"\b(hurt|hurting|harm|harming|cut|cutting|injure|injuring) (my ?self)\b",
+    r"\bself ?harm",
+    r"\boverdos",
+    r"\b(take|taking|swallow) (all|the whole|a whole|every one of) (my|the) (pills|tablets|meds)\b",
+    r"\b(tired|sick) of (living|being alive|life)\b",
+    r"\blife (is|isnt|is not) (not )?worth (living|it)\b",
+    r"\b(nothing|nobody|no one) to live for\b",
+    r"\bwant (it|everything|this) (all )?to (end|stop) (for good|forever|permanently)\b",
+    r"\b(give|giving) up on (life|living|everything)\b",
+    r"\bdisappear forever\b",
+    r"\bi am a burden\b",
+]
+
+_URGENT = [
+    r"\b(i|i have|ive|i just|she|he|mother|father|partner|just) (fell|fallen|had a (bad |nasty )?fall)\b",
+    r"\b(fell|fallen|a fall|slipped|tripped)\b.*\b(cannot|cant|can not|unable to|not able to|could not) "
+    r"(get up|stand|walk|move|get off)",
+    r"\b(cannot|cant|can not|unable to|not able to|could not) (get up|stand up|stand|walk|move my (leg|legs|arm|hip)"
+    r"|bear weight|put (any )?weight)",
+    r"\b(broke|broken|break|fracture|cracked|snapped) (my|her|his)\b",
+    r"\b(think|thought|worried|sure|feels like|feel like|looks like|might have|may have|probably) "
+    r"(i|it|it is|its|ive|i have|she|he|that|something)? ?(has |have |is |got )?"
+    r"(broke|broken|fracture|cracked|snapped)",
+    r"\b(heard|felt) (a |something )?(crack|snap|pop)\b",
+    r"\b(my|her|his) (hip|wrist|spine|back|leg|arm|rib|ribs|ankle|shoulder|vertebra|neck|pelvis|bone) "
+    r"(is|are|feels|looks|might be|may be|could be) (broken|fracture|cracked|snapped|deformed)",
+    r"\b(sudden|severe|excruciating|unbearable|agonising|agonizing|extreme|terrible|intense|crippling|worst)\b"
+    r"( sudden| severe| sharp| stabbing| shooting| bad)* (back|spine|spinal|hip|rib|chest|groin|neck|leg) "
+    r"(pain|ache|agony)",
+    r"\b(back|spine|hip|chest) (pain|agony) (is )?(so )?(severe|unbearable|excruciating|out of nowhere|suddenly)",
+    r"\bchest pain",
+    r"\b(cannot|cant|can not|struggling to|hard to) breathe\b",
+    r"\b(ambulance|999|911|112|a and e|er now|emergency room)\b",
+    r"\bleg (is )?(twisted|bent|turned) (the wrong way|out|outwards)",
+    r"\bnumb(ness)? (in|down) (my|both) (legs|leg)\b",
+    r"\blost (control of|feeling in) my (bladder|bowels|legs)\b",
+    r"\b(bone|bones) (sticking|poking) out\b",
+]
+
+# Questions about the future or about risk are not emergencies: "will I break a bone?".
+_HYPOTHETICAL = re.compile(
+    r"\b(will|would|could|might|can|if|risk|chance|chances|likely|likelihood|prevent|avoid|odds|"
+    r"how many|percent|worried about|afraid of|scared of|fear of|in case|what happens)\b"
+    r"[^.?!]*\b(break|broke|broken|fracture|fall|fell|crack)"
+)
+_PRESENT_CUES = re.compile(
+    r"\b(just|now|right now|today|this morning|tonight|yesterday|last night|an hour|minutes ago|"
+    r"cannot|cant|help|hurts|hurting|pain|swollen|swelling|bleeding)\b"
+)
+
+_CRISIS_RE = re.compile("|".join(f"(?:{p})" for p in _CRISIS))
+_URGENT_RE = re.compile("|".join(f"(?:{p})" for p in _URGENT))
+
+
+def safety_intent(canonical_text: str) -> str | None:
+    """Return ``crisis`` or ``urgent_symptoms`` when the message needs the safety reply, else None."""
+    if _CRISIS_RE.search(canonical_text):
+        return "crisis"
+    match = _URGENT_RE.search(canonical_text)
+    if match is None:
+        return None
+    if _HYPOTHETICAL.search(canonical_text) and not _PRESENT_CUES.search(canonical_text):
+        return None
+    return "urgent_symptoms"
