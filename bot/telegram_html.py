@@ -162,8 +162,8 @@ def _split_plain(plain: str, limit: int) -> list[str]:
     current = ""
     for word in re.split(r"(\s+)", plain):
         while utf16_length(word) > limit:  # one "word" longer than a message: cut it raw
-            room = limit - utf16_length(current)
-            head, word = word[:room], word[room:]
+            head = _prefix_within(word, limit - utf16_length(current))
+            word = word[len(head) :]
             chunks.append(current + head)
             current = ""
         if utf16_length(current + word) > limit:
@@ -173,3 +173,13 @@ def _split_plain(plain: str, limit: int) -> list[str]:
             current += word
     chunks.append(current)
     return [escape(chunk.strip()) for chunk in chunks if chunk.strip()] or [""]
+
+
+def _prefix_within(text: str, units: int) -> str:
+    """Return the longest prefix of ``text`` that fits in ``units`` UTF-16 code units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:index]
+    return text
