@@ -95,8 +95,6 @@ STOPWORDS = frozenset(
         "also",
         "too",
         "please",
-        "hi",
-        "hey",
         "ok",
         "okay",
         "um",

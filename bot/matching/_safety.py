@@ -12,8 +12,25 @@ import re
 _CRISIS = [
     r"\b(want|wanna|wish|going|ready|trying|tempted|plan(ning)?|thinking (about|of)|thought (about|of)) (to )?"
     r"(die|be dead|end (it|it all|things|my life|everything)|kill (my ?self|me)|not (be here|exist|wake up))",
-    r"\bkill(ing)? (my ?self|me)\b",
-    r"\bsuicid",
+    r"\bkill?(ing|s)? (my ?self|me)\b",
+    r"\bkms\b",
+    r"\b(suicid|sucid|suicd|suecid|suiced|sucide|siucid)",
+    r"\bwants? to (die|dye|di|be dead|end it)\b",
+    r"\bno (reason|point) (to|in) (keep going|keeping going|go on|going on|carry on|live|living|be here)\b",
+    r"\bkill?(ing|s)? (herself|himself|themselves|themself)\b",
+    r"\b(goodbye|good bye|suicide) (letter|letters|note|notes)\b",
+    r"\b(what is|whats) the point (of|in) (\w+ ){0,3}(anymore|any more)\b",
+    r"\b(tired|sick) of (fighting|trying|everything|it all)\b",
+    r"\bnever come back\b",
+    r"\b(sleep|go to sleep) (forever|for good|and never)\b",
+    r"\bthinking (about|of) (ending|end) (it|things|my life|everything)\b",
+    r"\b(what is|whats|see) the point (of|in) (living|life|going on|carrying on|being here|anything)\b",
+    r"\bwant (it|this|everything|it all) (all )?to be over\b",
+    r"\b(not|never) wake up\b",
+    r"\bdone with (life|living|everything|it all)\b",
+    r"\bdisappear (for good|forever)\b",
+    r"\b(nobody|no one|noone) (would|will) (miss|notice|care)\b.*\b(gone|dead|died|disappeared)\b",
+    r"\bif i (was|were) (gone|dead)\b",
     r"\bunalive\b",
     r"\bend(ing)? (it all|my life|my own life|things for good)\b",
     r"\b(take|taking|took) my (own )?life\b",
@@ -42,17 +59,38 @@ _URGENT = [
     r"\b(fell|fallen|a fall|slipped|tripped)\b.*\b(cannot|cant|can not|unable to|not able to|could not) "
     r"(get up|stand|walk|move|get off)",
     r"\b(cannot|cant|can not|unable to|not able to|could not) (get up|stand up|stand|walk|move my (leg|legs|arm|hip)"
-    r"|bear weight|put (any )?weight)",
+    r"|bear (any )?weight|put (any )?weight)",
     r"\b(broke|broken|break|fracture|cracked|snapped) (my|her|his)\b",
     r"\b(think|thought|worried|sure|feels like|feel like|looks like|might have|may have|probably) "
-    r"(i|it|it is|its|ive|i have|she|he|that|something)? ?(has |have |is |got )?"
+    r"(i|it|it is|its|ive|i have|she|he|that|something)? ?(has |have |is |got )?(a |an )?"
     r"(broke|broken|fracture|cracked|snapped)",
+    r"\b(possible|possibly|suspected|maybe a|might be a) (fracture|broken|break)",
+    r"\bwhat (do|should) i do (right )?now\b",
+    r"\b(fell|fallen|fall|tripped|slipped)\b.*\b(hurts|hurting|pain|agony|swollen|swelling|bruised|wrong shape|"
+    r"deformed|bleeding|cannot move|cannot stand|cannot walk)\b",
+    r"\b(hurts|pain|agony|swollen)\b.*\b(after|from) (a|the|my) (fall|trip|slip)\b",
+    r"\b(wrong shape|out of shape|looks deformed|bent the wrong way|(weird|odd|strange|funny|wrong) angle)\b",
+    r"\b(fell|fallen|tripped|slipped)\b.*\b(help|ambulance)\b",
+    r"\b(rib|ribs|hip|back|spine|wrist|bone|ankle|leg|knee) (popped|cracked|snapped|gave way|went)\b",
+    r"\b(in|now|such) agony\b",
+    r"\bcannot get (up|off the floor|off the ground|out of bed)\b",
+    r"\b(cannot|unable to|can not) move\b",
+    r"\b(gave out|gave way|went) (with|and) (awful|terrible|severe|sharp|sudden|excruciating) pain\b",
+    r"\b(fell|fallen) (on|onto|to|down|off|over) ",
+    r"\b(legs?|knees?) (will not|wont|would not|cannot) (hold|support|carry) me\b",
+    r"\b(broken|fractured|fracture|cracked|snapped) (hip|wrist|spine|back|leg|arm|rib|ribs|ankle|shoulder|"
+    r"vertebra|neck|pelvis|bone|foot|elbow|collarbone|femur)\b",
+    r"\bsomething (cracked|snapped|popped|broke|went)\b",
+    r"\b(cracked|snapped|popped) in my\b",
     r"\b(heard|felt) (a |something )?(crack|snap|pop)\b",
     r"\b(my|her|his) (hip|wrist|spine|back|leg|arm|rib|ribs|ankle|shoulder|vertebra|neck|pelvis|bone) "
     r"(is|are|feels|looks|might be|may be|could be) (broken|fracture|cracked|snapped|deformed)",
-    r"\b(sudden|severe|excruciating|unbearable|agonising|agonizing|extreme|terrible|intense|crippling|worst)\b"
-    r"( sudden| severe| sharp| stabbing| shooting| bad)* (back|spine|spinal|hip|rib|chest|groin|neck|leg) "
-    r"(pain|ache|agony)",
+    r"\b(sudden|severe|excruciating|unbearable|agonising|agonizing|extreme|terrible|awful|intense|crippling|worst)\b"
+    r"( sudden| severe| sharp| stabbing| shooting| bad| terrible| awful)* (back|spine|spinal|hip|rib|chest|groin|neck|"
+    r"leg) (pain|ache|agony)",
+    r"\b(sudden|severe|excruciating|unbearable|agonising|agonizing|extreme|terrible|awful|intense|crippling|worst)\b"
+    r"( sudden| severe| sharp| stabbing| shooting| bad| terrible| awful)* (pain|ache|agony) in (my|her|his) "
+    r"(lower |upper )?(back|spine|hip|ribs?|chest|groin|neck|leg|pelvis)",
     r"\b(back|spine|hip|chest) (pain|agony) (is )?(so )?(severe|unbearable|excruciating|out of nowhere|suddenly)",
     r"\bchest pain",
     r"\b(cannot|cant|can not|struggling to|hard to) breathe\b",
@@ -63,15 +101,17 @@ _URGENT = [
     r"\b(bone|bones) (sticking|poking) out\b",
 ]
 
-# Questions about the future or about risk are not emergencies: "will I break a bone?".
-_HYPOTHETICAL = re.compile(
-    r"\b(will|would|could|might|can|if|risk|chance|chances|likely|likelihood|prevent|avoid|odds|"
-    r"how many|percent|worried about|afraid of|scared of|fear of|in case|what happens)\b"
-    r"[^.?!]*\b(break|broke|broken|fracture|fall|fell|crack)"
+# Questions about risk, the future or the past are not emergencies: "will I break a bone?", "I broke my
+# wrist years ago, am I at risk?". A present-tense cue ("now", "help", "can't") keeps the alarm on.
+_NOT_NOW = re.compile(
+    r"\b(will(?! not)|would(?! not)|could(?! not)|might|if|risk|risks|chance|chances|likely|likelihood|prevent|avoid|odds|"
+    r"how many|percent|worried about|afraid of|scared of|fear of|in case|what happens|"
+    r"years ago|year ago|months ago|last year|in the past|history|previous|previously|when i was|does that|"
+    r"do i need|am i)\b"
 )
 _PRESENT_CUES = re.compile(
-    r"\b(just|now|right now|today|this morning|tonight|yesterday|last night|an hour|minutes ago|"
-    r"cannot|cant|help|hurts|hurting|pain|swollen|swelling|bleeding)\b"
+    r"\b(just now|right now|and now|now i|today|this morning|tonight|last night|an hour|minutes ago|"
+    r"cannot|cant|help me|please help|hurts|hurting|swollen|swelling|bleeding|agony)\b"
 )
 
 _CRISIS_RE = re.compile("|".join(f"(?:{p})" for p in _CRISIS))
@@ -85,6 +125,6 @@ def safety_intent(canonical_text: str) -> str | None:
     match = _URGENT_RE.search(canonical_text)
     if match is None:
         return None
-    if _HYPOTHETICAL.search(canonical_text) and not _PRESENT_CUES.search(canonical_text):
+    if _NOT_NOW.search(canonical_text) and not _PRESENT_CUES.search(canonical_text):
         return None
     return "urgent_symptoms"
