@@ -59,9 +59,12 @@ class PlannedReminder:
     lead_days: int | None = None
 
 
-def _require_aware(now: dt.datetime) -> None:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    """Return an aware moment in UTC; refuse naive ones."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetimes must be timezone-aware")
+    # Arithmetic on datetimes sharing a local tzinfo is wall-clock arithmetic, wrong across a clock change.
+    return moment.astimezone(dt.UTC)
 
 
 def local_to_utc(day: dt.date, time_of_day: dt.time, zone: ZoneInfo) -> dt.datetime:
@@ -80,7 +83,7 @@ def plan_scan_reminders(
     now: dt.datetime,
 ) -> list[PlannedReminder]:
     """Plan the reminders for one scan: 09:00 local ``lead_days`` before, optionally 2 h before, follow-up."""
-    _require_aware(now)
+    now = _as_utc(now)
     zone = ZoneInfo(timezone)
     leads = validate_lead_days(tuple(lead_days))
     planned: list[PlannedReminder] = []
@@ -100,9 +103,9 @@ def plan_scan_reminders(
 
 def snooze_until(choice: SnoozeChoice, *, now: dt.datetime, timezone: str) -> dt.datetime:
     """Return when a snoozed reminder comes back: 3 hours later, or 09:00 local tomorrow."""
-    _require_aware(now)
+    now = _as_utc(now)
     if choice == "3h":
-        return (now + SNOOZE_DELAY).astimezone(dt.UTC)
+        return now + SNOOZE_DELAY
     if choice == "tomorrow":
         zone = ZoneInfo(timezone)
         tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
@@ -112,9 +115,7 @@ def snooze_until(choice: SnoozeChoice, *, now: dt.datetime, timezone: str) -> dt
 
 def is_stale(due_at: dt.datetime, now: dt.datetime) -> bool:
     """Tell whether a reminder is more than ``STALE_AFTER`` late and must be recorded as missed."""
-    _require_aware(due_at)
-    _require_aware(now)
-    return now - due_at > STALE_AFTER
+    return _as_utc(now) - _as_utc(due_at) > STALE_AFTER
 
 
 def next_scan_suggestions(scan_date: dt.date) -> dict[str, dt.date]:

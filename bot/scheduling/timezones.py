@@ -151,8 +151,9 @@ def common_timezones() -> list[tuple[str, str]]:
 
 
 def is_valid_timezone(name: str) -> bool:
-    """Tell whether ``name`` is an IANA time zone this machine knows."""
-    if not name or name != name.strip() or name.startswith("/") or ".." in name:
+    """Tell whether ``name`` is an IANA time zone this machine knows, spelled exactly."""
+    # Membership rather than ZoneInfo(name) alone: on a case-insensitive disk "europe/london" would load.
+    if name not in _tables().iana_names:
         return False
     try:
         zoneinfo.ZoneInfo(name)
@@ -294,6 +295,7 @@ class _Tables:
     country_names: dict[str, str]
     links: dict[str, str]
     iana_by_key: dict[str, str]
+    iana_names: frozenset[str]
 
 
 def _read_tzdata(name: str) -> str:
@@ -320,8 +322,9 @@ def _tables() -> _Tables:
         if line.startswith("L "):
             _, target, link = line.split()
             links[link] = target
-    iana_by_key = {name.casefold(): name for name in zoneinfo.available_timezones()}
-    return _Tables(zone_country, country_zones, country_names, links, iana_by_key)
+    available = frozenset(zoneinfo.available_timezones())
+    iana_by_key = {name.casefold(): name for name in available}
+    return _Tables(zone_country, country_zones, country_names, links, iana_by_key, available)
 
 
 @dataclass(frozen=True)
