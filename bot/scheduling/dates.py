@@ -18,6 +18,7 @@ ProblemKind = Literal["empty", "unparseable", "past", "too_far", "order", "inval
 
 #: How far ahead a scan date may be; later dates are almost always typing slips.
 MAX_YEARS_AHEAD = 3
+MAX_INPUT_LENGTH = 200
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = (
@@ -219,6 +220,8 @@ def _normalise(text: str) -> str:
     text = text.casefold()
     text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-").replace("\u2212", "-")
     text = re.sub(r"\s+", " ", text).strip()
+    # ISO date-times ("2027-03-15T14:30") become a date and a time.
+    text = re.sub(r"(\d)t(\d)", r"\1 \2", text)
     # Sentence punctuation at the end, but not the dot of "15.03.2027" (it is followed by nothing there).
     return re.sub(r"[\s,;:!?]+$|\.+$", "", text).strip()
 
@@ -422,6 +425,9 @@ def parse_scan_date(
     cleaned = _normalise(text)
     if not cleaned:
         return _problem("empty", _PROBLEM_TEXT["empty"])
+    if len(cleaned) > MAX_INPUT_LENGTH:
+        # A date fits in a line; long text is a message sent to the wrong step, and dateparser is slow on it.
+        return _problem("unparseable", _PROBLEM_TEXT["unparseable"])
     try:
         rest, time_of_day = _extract_time(cleaned)
     except _TimeProblem as problem:

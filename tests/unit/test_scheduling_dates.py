@@ -181,6 +181,7 @@ def test_29_february_in_a_common_year_says_why() -> None:
         ("2027", "unparseable"),
         ("my dexa scan", "unparseable"),
         ("at 2pm", "unparseable"),
+        ("15 March " + "and so on " * 30, "unparseable"),
     ],
 )
 def test_problems(text: str, kind: str | None) -> None:
@@ -233,6 +234,7 @@ def test_a_weekday_typed_on_that_weekday_means_next_week() -> None:
         ("next tuesday at 11am", D(2026, 12, 22), T(11, 0)),
         ("in 6 months at 9am", D(2027, 6, 20), T(9, 0)),
         ("2027-03-15 08:45", D(2027, 3, 15), T(8, 45)),
+        ("2027-03-15T08:45", D(2027, 3, 15), T(8, 45)),
     ],
 )
 def test_reads_a_time_of_day(text: str, expected_date: dt.date, expected_time: dt.time) -> None:
