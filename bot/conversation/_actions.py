@@ -45,6 +45,8 @@ VERBS: dict[str, frozenset[int]] = {
     "next": frozenset({2}),  # next:<scan id>:1y|2y|pick
     "ics": frozenset({1}),  # ics:<scan id>
     "scancancel": frozenset({1}),
+    "scandate": frozenset({1, 2}),  # scandate:<YYYY-MM-DD>[:<HHMM>] confirms a date the user was asked about
+    "qask": frozenset({0}),  # ask for a question to add to the list
     "flowcancel": frozenset({0}),
     "reflect": frozenset({0, 1}),  # reflect[:<prompt key>]
     "bc": frozenset({2}),  # bc:send|cancel:<broadcast id>

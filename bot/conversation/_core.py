@@ -149,7 +149,8 @@ class Conversation:
                         ),
                     )
                 )
-        if intent.id in {"dexa_scan", "dexa_schedule"} and context.private_chat:
+        offers_scan = intent.id in {"dexa_scan", "dexa_schedule"} and context.private_chat
+        if offers_scan:
             rows.append((Button(self.renderer.label("set_scan"), Action("scan")),))
         for candidate in near_ties:
             other = self.knowledge.intent(candidate.intent)
@@ -161,7 +162,11 @@ class Conversation:
                 )
             )
         if not near_ties and level == "short":
-            related = [self.knowledge.intent(r) for r in intent.related[:MAX_RELATED]]
+            related = [
+                self.knowledge.intent(r)
+                for r in intent.related
+                if not (offers_scan and self.knowledge.intent(r).kind == "flow")
+            ][:MAX_RELATED]
             if related:
                 rows.append(tuple(Button(r.title, Action("topic", (r.id,))) for r in related[:2]))
                 if len(related) > 2:

@@ -128,7 +128,8 @@ _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Un
 _COMMON: tuple[tuple[str, str], ...] = (
     ("London", "Europe/London"),
     ("Dublin", "Europe/Dublin"),
-    ("Paris / Berlin (CET)", "Europe/Paris"),
+    ("Paris", "Europe/Paris"),
+    ("Berlin", "Europe/Berlin"),
     ("New York", "America/New_York"),
     ("Chicago", "America/Chicago"),
     ("Denver", "America/Denver"),

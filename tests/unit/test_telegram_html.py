@@ -25,7 +25,16 @@ def test_parse_returns_visible_text(html: str, text: str) -> None:
 
 @pytest.mark.parametrize(
     "html",
-    ["<p>para</p>", "<b>unclosed", "<b><i>crossed</b></i>", "<br/>", "&nbsp;", "<a>no href</a>", "a < b", "<b"],
+    [
+        "<p>para</p>",
+        "<b>unclosed",
+        "<b><i>crossed</b></i>",
+        "<br/>",
+        "&nbsp;",
+        "<a>no href</a>",
+        "a < b",
+        "<b",
+    ],
 )
 def test_parse_refuses_what_telegram_refuses(html: str) -> None:
     with pytest.raises(TelegramHTMLError):

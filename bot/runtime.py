@@ -1,0 +1,40 @@
+"""Build what every entry point shares: content, database, emergency contacts and the patient service."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.contacts import EmergencyDirectory
+from bot.domain import Domain, load_domain
+from bot.service import Clock, PatientService, utcnow
+from bot.settings import Settings
+from bot.storage import Database, upgrade
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The loaded domain, an open database and the service on top of them."""
+
+    settings: Settings
+    domain: Domain
+    database: Database
+    directory: EmergencyDirectory
+    service: PatientService
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+async def open_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> Runtime:
+    """Load content, apply migrations and connect; the caller closes the runtime."""
+    domain = load_domain()
+    if migrate:
+        await upgrade(settings.database_url)
+    database = Database.connect(settings.database_url)
+    directory = EmergencyDirectory.load(settings.emergency_contacts_path)
+    service = PatientService(domain, database, settings, directory, clock)
+    logger.info("content version %s, %d intents", domain.knowledge.version, len(domain.knowledge.intents))
+    return Runtime(settings, domain, database, directory, service)

@@ -1,0 +1,352 @@
+"""The patient service: every command, message and button, in domain terms, for any chat front end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import LEVEL_NAMES, SAFETY_INTENTS
+from bot.conversation import Action, Button, Keyboard, Reply, decode
+from bot.matching import safety_intent
+from bot.service._base import DIALOG_TTL, ServiceBase
+from bot.service._journal import JournalFlows
+from bot.service._scans import ScanFlows
+from bot.service._settings import SettingsFlows
+from bot.service._types import Document, Response, Sender
+from bot.storage import repositories as repo
+from bot.storage.records import UserRecord
+
+logger = logging.getLogger(__name__)
+
+_MORE = re.compile(r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I)
+_CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|nevermind|quit|exit)\s*[.!]*\s*$", re.I)
+
+
+class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
+    """Answer patients: commands, free text and button presses."""
+
+    # -- commands --------------------------------------------------------------------------------
+
+    async def start(self, sender: Sender, code: str | None = None) -> Response:
+        """Welcome the user, resume paused messages, and ask for consent if not yet given."""
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            replies: list[Reply] = []
+            if user.paused:
+                await repo.update_user(session, user.id, paused=False)
+                replies.append(self.ui("resumed"))
+            if code:
+                # Join codes belong to care teams, a later feature: say so instead of ignoring the code.
+                replies.append(self.ui("join_code_unknown"))
+            buttons: Keyboard = self.consent_buttons() if user.consent is None and sender.private else (
+                (self.button("topics", "groups"),),
+            )
+            replies.insert(0, self.ui("start", buttons, first_name=sender.first_name))
+            return Response(tuple(replies))
+
+    async def help(self, sender: Sender) -> Response:
+        return self.say("help", ((self.button("topics", "groups"),),))
+
+    async def topics(self, sender: Sender) -> Response:
+        return Response.of(self.conversation.topics())
+
+    async def unknown_command(self, sender: Sender, command: str) -> Response:
+        return self.say("unknown_command", command=command[:64])
+
+    async def unsupported(self, sender: Sender, what: str) -> Response:
+        return self.say("unsupported_message", what=what)
+
+    async def stop(self, sender: Sender) -> Response:
+        """Pause everything the bot sends unprompted."""
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            await repo.update_user(session, user.id, paused=True)
+            reminders = await repo.list_reminders(session, user.id, ("pending",))
+        return self.say("stopped", count=len(reminders))
+
+    # -- privacy ---------------------------------------------------------------------------------
+
+    async def mydata(self, sender: Sender) -> Response:
+        """Send everything stored about the user as a JSON document."""
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            data = await repo.export_user_data(session, sender.user_id)
+        if not data or not data.get("user"):
+            return self.say("mydata_empty")
+        content = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
+        caption = self.domain.renderer.ui("mydata_caption")
+        document = Document("bonebot-my-data.json", content, caption, "application/json")
+        return Response(document=document)
+
+    async def forget(self, sender: Sender) -> Response:
+        """Ask to confirm deleting everything about the user."""
+        if not sender.private:
+            return self.group_refusal()
+        buttons = ((self.button("forget_yes", "forget", "yes"),), (self.button("forget_no", "forget", "no"),))
+        return self.say("forget_confirm", buttons)
+
+    async def _forget_confirmed(self, sender: Sender) -> Response:
+        async with self.db.session() as session:
+            deleted = await repo.delete_user_data(session, sender.user_id)
+        logger.info("deleted user data rows=%d", deleted)
+        return Response.of(self.ui("forget_done"), edit=True)
+
+    # -- free text -------------------------------------------------------------------------------
+
+    async def text(self, sender: Sender, text: str) -> Response:
+        """Answer a message: safety first, then any guided flow under way, then the knowledge base."""
+        async with self.db.session() as session:
+            user, returning = await self.visit(session, sender)
+            context = await self.context(session, user, sender)
+            prefix: list[Reply] = []
+            if returning:
+                prefix.append(await self._welcome_back(session, user))
+            safety = safety_intent(self.domain.matcher.normalizer.corrected(text[:4000]))
+            if safety in SAFETY_INTENTS:
+                # The safety reply comes alone and first; any flow under way stays where it was.
+                logger.info("answered intent=%s level=short version=%s", safety, self.domain.knowledge.version)
+                return Response((*prefix, self.conversation.answer(safety, "short", context)))
+            dialog = await repo.get_dialog(session, user.id) if sender.private else None
+            if dialog is not None and self.clock() - dialog.updated_at > DIALOG_TTL:
+                await repo.clear_dialog(session, user.id)
+                dialog = None
+            if dialog is not None:
+                if _CANCEL.match(text):
+                    await repo.clear_dialog(session, user.id)
+                    return Response((*prefix, self.ui("flow_cancelled")))
+                handled = await self.continue_flow(session, sender, user, dialog.flow, dialog.step, dialog.data, text)
+                if handled is not None:
+                    return Response((*prefix, *handled.replies), handled.document, handled.toast)
+            if _MORE.match(text) and user.last_intent:
+                more = await self._more(session, user, sender, user.last_intent, None)
+                return Response((*prefix, *more.replies))
+            outcome = self.conversation.respond(text, context)
+            if outcome.unanswered:
+                await repo.record_unanswered(session, outcome.unanswered, self.clock())
+            answered = next((r for r in outcome.replies if r.intent), None)
+            if answered is not None and answered.intent not in SAFETY_INTENTS:
+                await repo.update_user(session, user.id, last_intent=answered.intent, last_level=answered.level)
+            replies = [*prefix, *outcome.replies]
+            if outcome.start_flow == "scan" and sender.private:
+                flow = await self.scan_flow(session, sender, user, None)
+                replies.extend(flow.replies)
+            return Response(tuple(replies))
+
+    async def continue_flow(
+        self,
+        session: AsyncSession,
+        sender: Sender,
+        user: UserRecord,
+        flow: str,
+        step: str,
+        data: dict[str, Any],
+        text: str,
+    ) -> Response | None:
+        """Hand the message to the guided flow under way; None means the flow did not take it."""
+        if flow == "reflect":
+            return await self.save_reflection(session, user, text, str(data.get("prompt", "")))
+        if flow == "question":
+            return await self.save_question(session, user, text)
+        if flow == "scan":
+            return await self.scan_step(session, sender, user, step, data, text)
+        if flow == "timezone":
+            return await self.timezone_step(session, sender, user, data, text)
+        if flow == "consent":
+            # A question asked instead of answering the consent buttons is answered as usual.
+            return None
+        await repo.clear_dialog(session, user.id)
+        return None
+
+    async def _welcome_back(self, session: AsyncSession, user: UserRecord) -> Reply:
+        reminders = await repo.list_reminders(session, user.id, ("pending",))
+        scan = await repo.get_upcoming_scan(session, user.id)
+        return self.ui(
+            "welcome_back",
+            count=len(reminders),
+            scan_date=self.describe_scan(scan) if scan else None,
+        )
+
+    async def _more(
+        self, session: AsyncSession, user: UserRecord, sender: Sender, intent_id: str, level: str | None
+    ) -> Response:
+        intent = self.domain.knowledge.intents.get(intent_id)
+        if intent is None:
+            return self.say("expired_button")
+        if level is None:
+            current = user.last_level if user.last_intent == intent_id and user.last_level else "short"
+            level = intent.next_level(current)
+            if level is None:
+                return self.say("no_more", title=intent.title)
+        context = await self.context(session, user, sender)
+        reply = self.conversation.more(intent_id, level, context)
+        if reply is None:
+            return self.say("expired_button")
+        if reply.intent:
+            await repo.update_user(session, user.id, last_intent=intent_id, last_level=level)
+        return Response.of(reply)
+
+    # -- buttons ---------------------------------------------------------------------------------
+
+    async def action(self, sender: Sender, data: str | None) -> Response:
+        """Carry out a button press; anything forged or stale gets a polite "expired" reply."""
+        action = decode(data)
+        if action is None:
+            logger.info("refused malformed button data")
+            return self.expired()
+        try:
+            response = await self._dispatch_action(sender, action)
+        except _Expired:
+            return self.expired()
+        return response if response is not None else self.expired()
+
+    def expired(self) -> Response:
+        return Response(toast=self.domain.renderer.ui("expired_button"))
+
+    async def _dispatch_action(self, sender: Sender, action: Action) -> Response | None:
+        verb, args = action.verb, action.args
+        if verb == "groups":
+            return Response.of(self.conversation.topics(), edit=True)
+        if verb == "group":
+            reply = self.conversation.group(args[0])
+            return Response.of(reply, edit=True) if reply else None
+        if verb == "forget":
+            if args[0] == "yes":
+                return await self._forget_confirmed(sender)
+            return Response.of(self.ui("forget_cancelled"), edit=True)
+        personal = {"consent", "qadd", "qdel", "qclear", "qask", "scan", "scandate", "set", "tz", "tzskip",
+                    "rem", "next", "ics", "scancancel", "reflect", "flowcancel"}
+        if verb in personal and not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            if verb == "topic":
+                if args[0] not in self.domain.knowledge.intents or args[0] in SAFETY_INTENTS:
+                    return None
+                intent = self.domain.knowledge.intent(args[0])
+                context = await self.context(session, user, sender)
+                if intent.kind == "flow":
+                    return await self.scan_flow(session, sender, user, None)
+                reply = self.conversation.answer(intent.id, "short", context)
+                await repo.update_user(session, user.id, last_intent=intent.id, last_level="short")
+                return Response.of(reply)
+            if verb == "more":
+                intent_id, level = args
+                if level not in LEVEL_NAMES:
+                    return None
+                return await self._more(session, user, sender, intent_id, level)
+            if verb == "consent":
+                return await self._consent(session, sender, user, args[0] == "yes")
+            if verb == "flowcancel":
+                await repo.clear_dialog(session, user.id)
+                return Response.of(self.ui("flow_cancelled"), edit=True)
+            if verb in {"qadd", "qdel", "qclear", "qask", "reflect"}:
+                return await self.journal_action(session, sender, user, verb, args)
+            if verb in {"set", "tz", "tzskip"}:
+                return await self.settings_action(session, sender, user, verb, args)
+            if verb in {"scan", "scandate", "rem", "next", "ics", "scancancel"}:
+                return await self.scan_action(session, sender, user, verb, args)
+        return None
+
+    async def _consent(self, session: AsyncSession, sender: Sender, user: UserRecord, given: bool) -> Response:
+        dialog = await repo.get_dialog(session, user.id)
+        if not given:
+            await repo.update_user(session, user.id, consent=False)
+            if dialog is not None and dialog.flow == "consent":
+                await repo.clear_dialog(session, user.id)
+            return Response.of(self.ui("consent_declined"), edit=True)
+        user = await repo.update_user(session, user.id, consent=True) or user
+        replies: list[Reply] = [self.ui("consent_given")]
+        if dialog is not None and dialog.flow == "consent":
+            await repo.clear_dialog(session, user.id)
+            resumed = await self.resume_after_consent(
+                session, sender, user, str(dialog.data.get("then", "")), dialog.data.get("argument")
+            )
+            if resumed is not None:
+                return Response((*replies, *resumed.replies), resumed.document)
+        return Response(tuple(replies), edit=True)
+
+    async def resume_after_consent(
+        self, session: AsyncSession, sender: Sender, user: UserRecord, then: str, argument: Any
+    ) -> Response | None:
+        """Carry on with the feature that asked for consent."""
+        text = argument if isinstance(argument, str) else None
+        if then == "reflect":
+            return await self.reflect_in(session, user, text)
+        if then == "questions":
+            return await self.questions_in(session, user, text)
+        if then.startswith("qadd:"):
+            return await self.journal_action(session, sender, user, "qadd", (then.split(":", 1)[1],))
+        if then == "scan":
+            return await self.scan_flow(session, sender, user, text)
+        if then == "timezone":
+            return await self.timezone_in(session, sender, user, text)
+        if then == "settings":
+            return Response.of(self.settings_reply(user))
+        return None
+
+    # -- entry points with their own sessions ----------------------------------------------------
+
+    async def reflect(self, sender: Sender, text: str | None = None) -> Response:
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            asked = await self.needs_consent(session, user, "journal", "reflect", text)
+            return asked or await self.reflect_in(session, user, text)
+
+    async def questions(self, sender: Sender, text: str | None = None) -> Response:
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            asked = await self.needs_consent(session, user, "questions", "questions", text)
+            return asked or await self.questions_in(session, user, text)
+
+    async def settings_menu(self, sender: Sender) -> Response:
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            asked = await self.needs_consent(session, user, "settings", "settings")
+            return asked or Response.of(self.settings_reply(user))
+
+    async def scan(self, sender: Sender, text: str | None = None) -> Response:
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            asked = await self.needs_consent(session, user, "scan", "scan", text)
+            return asked or await self.scan_flow(session, sender, user, text)
+
+    async def timezone(self, sender: Sender, text: str | None = None) -> Response:
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            asked = await self.needs_consent(session, user, "settings", "timezone", text)
+            return asked or await self.timezone_in(session, sender, user, text)
+
+    async def reminders(self, sender: Sender) -> Response:
+        if not sender.private:
+            return self.group_refusal()
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            return await self.reminders_in(session, user)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+class _Expired(Exception):
+    """Raise inside a button handler when what the button refers to is gone."""
+
+
+__all__ = ["Button", "PatientService"]
