@@ -63,8 +63,10 @@ async def chat(settings: Settings, source: TextIO, out: TextIO) -> int:
     interactive = source.isatty()
     try:
         if interactive:
-            out.write("BoneBot local chat. Type a question, a /command, or a number to press a button. "
-                      "Ctrl-D to leave.\n\n")
+            out.write(
+                "BoneBot local chat. Type a question, a /command, or a number to press a button. "
+                "Ctrl-D to leave.\n\n"
+            )
         loop = asyncio.get_running_loop()
         while True:
             if interactive:

@@ -6,6 +6,6 @@ from bot.service._types import Document, Response, Sender
 
 __all__ = ["Clock", "Document", "PatientService", "Response", "Sender", "utcnow"]
 
-from bot.service._commands import COMMAND_MENU, PATIENT_COMMANDS, run_command  # noqa: E402
+from bot.service._commands import COMMAND_MENU, PATIENT_COMMANDS, run_command
 
 __all__ += ["COMMAND_MENU", "PATIENT_COMMANDS", "run_command"]

@@ -14,11 +14,10 @@ from bot.conversation import Action, Button, Conversation, Keyboard, Reply, User
 from bot.domain import Domain
 from bot.scheduling import format_date
 from bot.service._types import Response, Sender
-from bot.storage.records import ScanRecord
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage import repositories as repo
-from bot.storage.records import UserRecord
+from bot.storage.records import ScanRecord, UserRecord
 
 logger = logging.getLogger(__name__)
 

@@ -66,7 +66,9 @@ class JournalFlows(ServiceBase):
         if not entry:
             return self.say("empty_message")
         truncated = len(entry) > MAX_ENTRY_CHARS
-        await repo.add_journal_entry(session, user.id, key or "free", entry[:MAX_ENTRY_CHARS], now=self.clock())
+        await repo.add_journal_entry(
+            session, user.id, key or "free", entry[:MAX_ENTRY_CHARS], now=self.clock()
+        )
         await repo.clear_dialog(session, user.id)
         count = len(await repo.list_journal_entries(session, user.id))
         logger.info("saved a journal entry")
@@ -91,7 +93,9 @@ class JournalFlows(ServiceBase):
             rows.append((self.button("remove_question", "qdel", str(question.id), number=number),))
         rows.append(add_row)
         rows.append((self.button("clear_questions", "qclear"),))
-        return Response.of(self.ui("questions_list", tuple(rows), questions=[q.text for q in saved]), edit=edit)
+        return Response.of(
+            self.ui("questions_list", tuple(rows), questions=[q.text for q in saved]), edit=edit
+        )
 
     async def save_question(self, session: AsyncSession, user: UserRecord, text: str) -> Response:
         question = " ".join(text.split())

@@ -23,7 +23,9 @@ from bot.storage.records import UserRecord
 
 logger = logging.getLogger(__name__)
 
-_MORE = re.compile(r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I)
+_MORE = re.compile(
+    r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I
+)
 _CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|nevermind|quit|exit)\s*[.!]*\s*$", re.I)
 
 
@@ -43,8 +45,10 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             if code:
                 # Join codes belong to care teams, a later feature: say so instead of ignoring the code.
                 replies.append(self.ui("join_code_unknown"))
-            buttons: Keyboard = self.consent_buttons() if user.consent is None and sender.private else (
-                (self.button("topics", "groups"),),
+            buttons: Keyboard = (
+                self.consent_buttons()
+                if user.consent is None and sender.private
+                else ((self.button("topics", "groups"),),)
             )
             replies.insert(0, self.ui("start", buttons, first_name=sender.first_name))
             return Response(tuple(replies))
@@ -112,7 +116,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             safety = safety_intent(self.domain.matcher.normalizer.corrected(text[:4000]))
             if safety in SAFETY_INTENTS:
                 # The safety reply comes alone and first; any flow under way stays where it was.
-                logger.info("answered intent=%s level=short version=%s", safety, self.domain.knowledge.version)
+                logger.info(
+                    "answered intent=%s level=short version=%s", safety, self.domain.knowledge.version
+                )
                 return Response((*prefix, self.conversation.answer(safety, "short", context)))
             dialog = await repo.get_dialog(session, user.id) if sender.private else None
             if dialog is not None and self.clock() - dialog.updated_at > DIALOG_TTL:
@@ -122,7 +128,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 if _CANCEL.match(text):
                     await repo.clear_dialog(session, user.id)
                     return Response((*prefix, self.ui("flow_cancelled")))
-                handled = await self.continue_flow(session, sender, user, dialog.flow, dialog.step, dialog.data, text)
+                handled = await self.continue_flow(
+                    session, sender, user, dialog.flow, dialog.step, dialog.data, text
+                )
                 if handled is not None:
                     return Response((*prefix, *handled.replies), handled.document, handled.toast)
             if _MORE.match(text) and user.last_intent:
@@ -133,7 +141,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 await repo.record_unanswered(session, outcome.unanswered, self.clock())
             answered = next((r for r in outcome.replies if r.intent), None)
             if answered is not None and answered.intent not in SAFETY_INTENTS:
-                await repo.update_user(session, user.id, last_intent=answered.intent, last_level=answered.level)
+                await repo.update_user(
+                    session, user.id, last_intent=answered.intent, last_level=answered.level
+                )
             replies = [*prefix, *outcome.replies]
             if outcome.start_flow == "scan" and sender.private:
                 flow = await self.scan_flow(session, sender, user, None)
@@ -221,8 +231,24 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             if args[0] == "yes":
                 return await self._forget_confirmed(sender)
             return Response.of(self.ui("forget_cancelled"), edit=True)
-        personal = {"consent", "qadd", "qdel", "qclear", "qask", "scan", "scandate", "set", "tz", "tzskip",
-                    "rem", "next", "ics", "scancancel", "reflect", "flowcancel"}
+        personal = {
+            "consent",
+            "qadd",
+            "qdel",
+            "qclear",
+            "qask",
+            "scan",
+            "scandate",
+            "set",
+            "tz",
+            "tzskip",
+            "rem",
+            "next",
+            "ics",
+            "scancancel",
+            "reflect",
+            "flowcancel",
+        }
         if verb in personal and not sender.private:
             return self.group_refusal()
         async with self.db.session() as session:
@@ -255,7 +281,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 return await self.scan_action(session, sender, user, verb, args)
         return None
 
-    async def _consent(self, session: AsyncSession, sender: Sender, user: UserRecord, given: bool) -> Response:
+    async def _consent(
+        self, session: AsyncSession, sender: Sender, user: UserRecord, given: bool
+    ) -> Response:
         dialog = await repo.get_dialog(session, user.id)
         if not given:
             await repo.update_user(session, user.id, consent=False)

@@ -59,17 +59,33 @@ class ScanFlows(ServiceBase):
         date_text = text if isinstance(text, str) and text.strip() else None
         if user.timezone is None and not zone_asked:
             await repo.set_dialog(
-                session, user.id, "scan", "await_timezone", {"text": date_text} if date_text else {}, now=self.clock()
+                session,
+                user.id,
+                "scan",
+                "await_timezone",
+                {"text": date_text} if date_text else {},
+                now=self.clock(),
             )
-            return self.say("scan_ask_timezone", self.timezone_buttons(skip=True),
-                            default_zone=self.settings.default_timezone)
+            return self.say(
+                "scan_ask_timezone",
+                self.timezone_buttons(skip=True),
+                default_zone=self.settings.default_timezone,
+            )
         if date_text is None:
             await repo.set_dialog(session, user.id, "scan", "await_date", {}, now=self.clock())
-            return self.say("scan_ask_date", ((self.button("cancel", "flowcancel"),),), date_order=user.date_order)
+            return self.say(
+                "scan_ask_date", ((self.button("cancel", "flowcancel"),),), date_order=user.date_order
+            )
         return await self._scan_date_text(session, user, date_text)
 
     async def scan_step(
-        self, session: AsyncSession, sender: Sender, user: UserRecord, step: str, data: dict[str, Any], text: str
+        self,
+        session: AsyncSession,
+        sender: Sender,
+        user: UserRecord,
+        step: str,
+        data: dict[str, Any],
+        text: str,
     ) -> Response | None:
         if step == "await_timezone":
             return await self.timezone_in(session, sender, user, text, skip=True)
@@ -87,8 +103,14 @@ class ScanFlows(ServiceBase):
             buttons: Keyboard = ((self.button("cancel", "flowcancel"),),)
             if result.kind == "order" and result.alternative is not None:
                 buttons = (
-                    (self.button("use_date", "scandate", result.alternative.isoformat(),
-                                 date=format_date(result.alternative)),),
+                    (
+                        self.button(
+                            "use_date",
+                            "scandate",
+                            result.alternative.isoformat(),
+                            date=format_date(result.alternative),
+                        ),
+                    ),
                     *buttons,
                 )
             return self.say(
@@ -171,7 +193,9 @@ class ScanFlows(ServiceBase):
         scan = await repo.get_upcoming_scan(session, user.id)
         if scan is None:
             return self.say("reminders_none", ((self.button("set_scan", "scan"),),))
-        reminders = [r for r in await repo.list_reminders(session, user.id, ("pending",)) if r.scan_id == scan.id]
+        reminders = [
+            r for r in await repo.list_reminders(session, user.id, ("pending",)) if r.scan_id == scan.id
+        ]
         buttons: Keyboard = (
             (self.button("change_date", "scan"), self.button("cancel_scan", "scancancel", str(scan.id))),
             (self.button("add_to_calendar", "ics", str(scan.id)),),
@@ -223,7 +247,9 @@ class ScanFlows(ServiceBase):
             return await self._next_scan(session, sender, user, int(args[0]), args[1])
         return None
 
-    async def _confirmed_date(self, session: AsyncSession, user: UserRecord, args: tuple[str, ...]) -> Response | None:
+    async def _confirmed_date(
+        self, session: AsyncSession, user: UserRecord, args: tuple[str, ...]
+    ) -> Response | None:
         try:
             scan_date = dt.date.fromisoformat(args[0])
             scan_time = dt.time(int(args[1][:2]), int(args[1][2:])) if len(args) > 1 else None
@@ -247,10 +273,13 @@ class ScanFlows(ServiceBase):
         if verb == "ack":
             return Response(toast=self.domain.renderer.ui("reminder_ack"), clear_buttons=True)
         if verb in {"snz3h", "snztm"}:
-            due = snooze_until("3h" if verb == "snz3h" else "tomorrow", now=self.clock(), timezone=scan.timezone)
+            due = snooze_until(
+                "3h" if verb == "snz3h" else "tomorrow", now=self.clock(), timezone=scan.timezone
+            )
             await repo.add_reminder(session, scan.id, "snooze", due)
             return Response(
-                (self.ui("reminder_snoozed", until=self.describe_moment(due, scan.timezone)),), clear_buttons=True
+                (self.ui("reminder_snoozed", until=self.describe_moment(due, scan.timezone)),),
+                clear_buttons=True,
             )
         if verb == "change":
             return await self.scan_flow(session, sender, user, None)

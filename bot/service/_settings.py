@@ -30,10 +30,19 @@ class SettingsFlows(ServiceBase):
     def settings_reply(self, user: UserRecord, edit_note: str | None = None) -> Reply:
         """Return the settings overview with a button per section."""
         rows: Keyboard = (
-            (self.button("settings_profile", "set", "profile"), self.button("settings_medicine", "set", "medicine")),
+            (
+                self.button("settings_profile", "set", "profile"),
+                self.button("settings_medicine", "set", "medicine"),
+            ),
             (self.button("settings_depth", "set", "depth"), self.button("settings_order", "set", "order")),
-            (self.button("settings_reminders", "set", "reminders"), self.button("settings_lead", "set", "lead")),
-            (self.button("settings_updates", "set", "updates"), self.button("settings_timezone", "set", "tz")),
+            (
+                self.button("settings_reminders", "set", "reminders"),
+                self.button("settings_lead", "set", "lead"),
+            ),
+            (
+                self.button("settings_updates", "set", "updates"),
+                self.button("settings_timezone", "set", "tz"),
+            ),
         )
         return self.ui(
             "settings",
@@ -101,11 +110,20 @@ class SettingsFlows(ServiceBase):
             current = self._current(user, section)
             extra: tuple[tuple[Button, ...], ...] = ()
             if section == "lead":
-                extra = ((self.button_with_check("twohours", "on" if not user.two_hours_before else "off",
-                                                 "none"),),)
+                extra = (
+                    (
+                        self.button_with_check(
+                            "twohours", "on" if not user.two_hours_before else "off", "none"
+                        ),
+                    ),
+                )
             return Response.of(
-                self.ui(f"settings_{section}", self._choices(section, self._values(section), current) + extra,
-                        kind="menu", user=user),
+                self.ui(
+                    f"settings_{section}",
+                    self._choices(section, self._values(section), current) + extra,
+                    kind="menu",
+                    user=user,
+                ),
                 edit=True,
             )
         value = args[1]
@@ -172,7 +190,9 @@ class SettingsFlows(ServiceBase):
             return self.say("timezone_choose", self.timezone_buttons(choices, skip=skip))
         return self.say("timezone_unknown", self.timezone_buttons(skip=skip))
 
-    async def _set_timezone(self, session: AsyncSession, sender: Sender, user: UserRecord, zone: str) -> Response:
+    async def _set_timezone(
+        self, session: AsyncSession, sender: Sender, user: UserRecord, zone: str
+    ) -> Response:
         if not is_valid_timezone(zone):
             return self.expired()
         updated = await repo.update_user(session, user.id, timezone=zone) or user
@@ -181,7 +201,13 @@ class SettingsFlows(ServiceBase):
         return await self._after_timezone(session, sender, updated, moved=moved)
 
     async def _after_timezone(
-        self, session: AsyncSession, sender: Sender, user: UserRecord, *, skipped: bool = False, moved: int = 0
+        self,
+        session: AsyncSession,
+        sender: Sender,
+        user: UserRecord,
+        *,
+        skipped: bool = False,
+        moved: int = 0,
     ) -> Response:
         dialog = await repo.get_dialog(session, user.id)
         confirm = self.ui("timezone_set", zone=self.zone(user), skipped=skipped, moved=moved)

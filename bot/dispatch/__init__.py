@@ -1,0 +1,25 @@
+"""Dispatchers: work the bot does unprompted, driven by the database."""
+
+from bot.dispatch._messages import reminder_reply
+from bot.dispatch._reminders import (
+    BATCH_SIZE,
+    LEASE_SECONDS,
+    MAX_ATTEMPTS,
+    ReminderDispatcher,
+    SendFn,
+    SendOutcome,
+    SendResult,
+    TickReport,
+)
+
+__all__ = [
+    "BATCH_SIZE",
+    "LEASE_SECONDS",
+    "MAX_ATTEMPTS",
+    "ReminderDispatcher",
+    "SendFn",
+    "SendOutcome",
+    "SendResult",
+    "TickReport",
+    "reminder_reply",
+]

@@ -1,0 +1,202 @@
+"""The reminder dispatcher: the database is the only truth, claims are leased, sends are rate-limited.
+
+Every tick takes a batch of due reminders with one indexed query and leases them to this process. A
+crash between claim and send leaves the lease to expire, and another tick (here or in another
+process) takes the reminder again: at least once, never lost, and at most one duplicate for a
+message that was in flight when the process died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.content import Renderer
+from bot.conversation import Reply
+from bot.dispatch._messages import reminder_reply
+from bot.metrics import DISPATCH_TICK, REMINDERS
+from bot.scheduling import is_stale, retry_backoff
+from bot.storage import Database
+from bot.storage import repositories as repo
+from bot.storage.records import ClaimedReminder
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+LEASE_SECONDS = 120.0  # longer than one batch takes to send at Telegram's rate limit
+MAX_ATTEMPTS = 8
+CONCURRENT_SENDS = 25
+UNANSWERED_RETENTION = dt.timedelta(days=90)
+MAINTENANCE_EVERY = dt.timedelta(hours=1)
+
+
+class SendOutcome(enum.Enum):
+    """What happened to one message, in terms the dispatcher acts on."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the user blocked the bot, or the chat is gone
+    RETRY_AFTER = "retry_after"  # 429: wait retry_after seconds
+    TRANSIENT = "transient"  # network trouble: retry with backoff
+    REJECTED = "rejected"  # 400: this message will never go through
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    retry_after: float = 0.0
+
+
+SendFn = Callable[[int, Reply], Awaitable[SendResult]]
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass
+class TickReport:
+    """Counts for one dispatch tick."""
+
+    claimed: int = 0
+    sent: int = 0
+    missed: int = 0
+    skipped: int = 0
+    retried: int = 0
+    blocked: int = 0
+    failed: int = 0
+    lost_claims: int = 0  # our lease expired and someone else took the reminder
+
+
+class ReminderDispatcher:
+    """Claim due reminders and send them."""
+
+    def __init__(
+        self,
+        database: Database,
+        renderer: Renderer,
+        send: SendFn,
+        clock: Clock,
+        *,
+        batch_size: int = BATCH_SIZE,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self.db = database
+        self.renderer = renderer
+        self.send = send
+        self.clock = clock
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        self._semaphore = asyncio.Semaphore(CONCURRENT_SENDS)
+        self._last_maintenance: dt.datetime | None = None
+
+    async def dispatch_due_reminders(self) -> TickReport:
+        """Claim one batch of due reminders and deliver each; return what happened."""
+        started = time.perf_counter()
+        now = self.clock()
+        async with self.db.session() as session:
+            claimed = await repo.claim_due_reminders(session, now, self.lease_seconds, self.batch_size)
+        report = TickReport(claimed=len(claimed))
+        await asyncio.gather(*(self._deliver(reminder, report) for reminder in claimed))
+        DISPATCH_TICK.observe(time.perf_counter() - started)
+        if claimed:
+            logger.info(
+                "dispatch tick: claimed=%d sent=%d missed=%d skipped=%d retried=%d blocked=%d failed=%d",
+                report.claimed,
+                report.sent,
+                report.missed,
+                report.skipped,
+                report.retried,
+                report.blocked,
+                report.failed,
+            )
+        return report
+
+    async def _close(self, reminder: ClaimedReminder, status: str, code: str) -> bool:
+        async with self.db.session() as session:
+            return await repo.mark_reminder(session, reminder.reminder_id, reminder.claim_token, status, code)
+
+    async def _deliver(self, reminder: ClaimedReminder, report: TickReport) -> None:
+        now = self.clock()
+        if reminder.scan_status != "upcoming":
+            await self._close(reminder, "cancelled", "scan_closed")
+            report.skipped += 1
+            return
+        if reminder.blocked:
+            await self._close(reminder, "failed", "blocked")
+            report.blocked += 1
+            return
+        if reminder.paused or not reminder.reminders_enabled:
+            await self._close(reminder, "cancelled", "paused" if reminder.paused else "disabled")
+            report.skipped += 1
+            return
+        if is_stale(reminder.due_at, now):
+            # Sent hours late, "your scan is tomorrow" could be wrong; it is recorded, never sent.
+            await self._close(reminder, "missed", "stale")
+            REMINDERS.labels(outcome="missed").inc()
+            report.missed += 1
+            return
+        reply = reminder_reply(self.renderer, reminder)
+        async with self._semaphore:
+            result = await self.send(reminder.chat_id, reply)
+        await self._record(reminder, result, report)
+
+    async def _record(self, reminder: ClaimedReminder, result: SendResult, report: TickReport) -> None:
+        now = self.clock()
+        REMINDERS.labels(outcome=result.outcome.value).inc()
+        async with self.db.session() as session:
+            token, rid = reminder.claim_token, reminder.reminder_id
+            if result.outcome is SendOutcome.SENT:
+                owned = await repo.mark_reminder_sent(session, rid, token, now)
+                report.sent += 1
+                if not owned:
+                    report.lost_claims += 1
+                    logger.warning("reminder was sent after its lease expired; another dispatcher may resend")
+            elif result.outcome is SendOutcome.BLOCKED:
+                await repo.set_blocked(session, reminder.user_id, True)
+                await repo.mark_reminder(session, rid, token, "failed", "forbidden")
+                report.blocked += 1
+            elif result.outcome is SendOutcome.RETRY_AFTER:
+                retry_at = now + dt.timedelta(seconds=max(result.retry_after, 1.0))
+                await repo.release_reminder(session, rid, token, retry_at, "retry_after")
+                report.retried += 1
+            elif result.outcome is SendOutcome.TRANSIENT and reminder.attempts < MAX_ATTEMPTS:
+                await repo.release_reminder(
+                    session, rid, token, now + retry_backoff(reminder.attempts), "network"
+                )
+                report.retried += 1
+            else:
+                code = "bad_request" if result.outcome is SendOutcome.REJECTED else "network"
+                await repo.mark_reminder(session, rid, token, "failed", code)
+                report.failed += 1
+
+    async def maintain(self) -> None:
+        """Delete unanswered questions older than 90 days (hourly)."""
+        now = self.clock()
+        if self._last_maintenance and now - self._last_maintenance < MAINTENANCE_EVERY:
+            return
+        self._last_maintenance = now
+        async with self.db.session() as session:
+            purged = await repo.purge_unanswered_before(session, now - UNANSWERED_RETENTION)
+        if purged:
+            logger.info("purged %d unanswered questions older than 90 days", purged)
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        """Dispatch until ``stop`` is set: a full batch goes round again at once, otherwise wait."""
+        logger.info("reminder dispatcher running every %.1f s", interval)
+        while not stop.is_set():
+            try:
+                await self.maintain()
+                report = await self.dispatch_due_reminders()
+            except Exception:
+                # The database may be restarting; the next tick tries again and nothing is lost.
+                logger.exception("dispatch tick failed")
+                report = TickReport()
+            if report.claimed >= self.batch_size:
+                continue
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+        logger.info("reminder dispatcher stopped")

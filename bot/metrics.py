@@ -1,0 +1,20 @@
+"""Prometheus metrics: counts only, never message text or user ids."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+UPDATES = Counter("bonebot_updates_total", "Updates handled, by kind.", ["kind"], registry=REGISTRY)
+ANSWERS = Counter(
+    "bonebot_answers_total", "Answers given, by intent and level.", ["intent", "level"], registry=REGISTRY
+)
+UNANSWERED = Counter("bonebot_unanswered_total", "Questions outside what the bot covers.", registry=REGISTRY)
+ERRORS = Counter("bonebot_errors_total", "Errors caught by the error handler.", registry=REGISTRY)
+REMINDERS = Counter(
+    "bonebot_reminders_total", "Reminder outcomes, by outcome.", ["outcome"], registry=REGISTRY
+)
+DISPATCH_TICK = Histogram(
+    "bonebot_dispatch_tick_seconds", "Time to claim and send one batch of reminders.", registry=REGISTRY
+)

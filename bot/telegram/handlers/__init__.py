@@ -1,0 +1,1 @@
+"""Handler modules, one per topic; each registers its handlers with ``register(app)``."""

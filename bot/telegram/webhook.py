@@ -1,0 +1,98 @@
+"""Webhook mode: one aiohttp server for Telegram's updates, ``/healthz`` and ``/metrics``.
+
+PTB's own webhook server cannot serve extra routes, so this follows PTB's custom-webhook example:
+the server puts each update on the application's queue and PTB processes it as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import signal
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from telegram import Update
+
+from bot.metrics import REGISTRY
+from bot.settings import Settings
+from bot.storage import check_database
+from bot.telegram._context import runtime_of
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1_000_000
+
+
+def webhook_app(application: Any, settings: Settings) -> web.Application:
+    """Return the aiohttp app serving the webhook path, /healthz and /metrics."""
+    path = urlparse(settings.webhook_url or "").path or "/telegram"
+    secret = settings.webhook_secret or ""
+
+    async def receive(request: web.Request) -> web.Response:
+        if not secret or not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+            return web.Response(status=403)
+        if request.content_length is not None and request.content_length > MAX_UPDATE_BYTES:
+            return web.Response(status=413)
+        try:
+            data = json.loads(await request.read())
+            update = Update.de_json(data, application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        await application.update_queue.put(update)
+        return web.Response(status=200)
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            healthy = await check_database(runtime_of(application).database)
+        except RuntimeError:
+            healthy = False
+        return web.Response(status=200 if healthy else 503, text="ok\n" if healthy else "unavailable\n")
+
+    async def metrics(request: web.Request) -> web.Response:
+        body = generate_latest(REGISTRY)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app.router.add_post(path, receive)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def run_webhook(application: Any, settings: Settings) -> int:
+    """Register the webhook with Telegram and serve until SIGINT/SIGTERM."""
+    if not settings.webhook_url or not settings.webhook_secret:
+        logger.error("webhook mode needs BONEBOT_WEBHOOK_URL and BONEBOT_WEBHOOK_SECRET")
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with application:
+        if application.post_init:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
+        )
+        await application.start()
+        runner = web.AppRunner(webhook_app(application, settings))
+        await runner.setup()
+        site = web.TCPSite(runner, settings.listen, settings.port)
+        await site.start()
+        logger.info("webhook server listening on %s:%d", settings.listen, settings.port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await application.stop()
+            if application.post_shutdown:
+                await application.post_shutdown(application)
+    return 0
