@@ -1,0 +1,151 @@
+"""Users and their settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import DATE_ORDER_VALUES, DEPTH_VALUES, PROFILE_VALUES, User
+from bot.storage.records import UserRecord
+from bot.storage.repositories._common import require_aware, require_timezone, rowcount, upsert, user_record
+
+LEVEL_VALUES: tuple[str, ...] = ("short", *DEPTH_VALUES)
+_LEAD_DAYS = re.compile(r"^(\d{1,3}(,\d{1,3})*)?$")
+_KEY = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+def _check_bool(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _check_optional_bool(value: Any) -> Any:
+    return value if value is None else _check_bool(value)
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def optional(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return optional
+
+
+def _check_key(value: Any) -> Any:
+    if not isinstance(value, str) or not _KEY.match(value):
+        raise ValueError("must be a lower-case identifier of at most 64 characters")
+    return value
+
+
+def _check_timezone(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an IANA time zone name")
+    return require_timezone(value)
+
+
+def _check_lead_days(value: Any) -> Any:
+    """Accept ``"7,1"`` or a sequence of day counts; store the canonical text, largest first."""
+    if isinstance(value, str):
+        if not _LEAD_DAYS.match(value):
+            raise ValueError('must look like "7,1"')
+        days: Iterable[Any] = (int(part) for part in value.split(",") if part)
+    else:
+        days = value
+    numbers = sorted({int(day) for day in days}, reverse=True)
+    if any(day < 0 or day > 366 for day in numbers):
+        raise ValueError("each lead time must be between 0 and 366 days")
+    return ",".join(str(day) for day in numbers)
+
+
+# The settings a handler may change; ids, timestamps and ``blocked`` have their own functions.
+USER_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "consent": _check_optional_bool,
+    "profile": _one_of(PROFILE_VALUES),
+    "medicine": _optional(_check_key),
+    "depth_pref": _one_of(DEPTH_VALUES),
+    "date_order": _one_of(DATE_ORDER_VALUES),
+    "timezone": _optional(_check_timezone),
+    "reminders_enabled": _check_bool,
+    "updates_enabled": _check_bool,
+    "paused": _check_bool,
+    "lead_days": _check_lead_days,
+    "two_hours_before": _check_bool,
+    "last_intent": _optional(_check_key),
+    "last_level": _optional(_one_of(LEVEL_VALUES)),
+}
+
+
+async def get_or_create_user(session: AsyncSession, user_id: int, chat_id: int, now: datetime) -> UserRecord:
+    """Return the user, creating them; record this visit, the current chat and that they are reachable."""
+    require_aware(now, "now")
+    insert = upsert(session, User).values(id=user_id, chat_id=chat_id, created_at=now, last_seen_at=now)
+    # One statement, so two updates from a new user arriving together cannot both try to insert.
+    statement = insert.on_conflict_do_update(
+        index_elements=[User.id],
+        set_={
+            "chat_id": insert.excluded.chat_id,
+            "last_seen_at": insert.excluded.last_seen_at,
+            "blocked": False,
+        },
+    ).returning(User)
+    row = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+    return user_record(row)
+
+
+async def get_user(session: AsyncSession, user_id: int) -> UserRecord | None:
+    """Return the user, or None if they never wrote or deleted their data."""
+    row = await session.get(User, user_id, populate_existing=True)
+    return None if row is None else user_record(row)
+
+
+async def update_user(session: AsyncSession, user_id: int, **fields: Any) -> UserRecord | None:
+    """Change the named settings (see ``USER_FIELDS``) and return the user, or None if unknown."""
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        check = USER_FIELDS.get(name)
+        if check is None:
+            raise TypeError(f"update_user() cannot change {name!r}")
+        try:
+            values[name] = check(value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    if not values:
+        return await get_user(session, user_id)
+    statement = update(User).where(User.id == user_id).values(**values).returning(User)
+    row = (
+        await session.scalars(
+            statement, execution_options={"populate_existing": True, "synchronize_session": False}
+        )
+    ).one_or_none()
+    return None if row is None else user_record(row)
+
+
+async def set_blocked(session: AsyncSession, user_id: int, blocked: bool) -> bool:
+    """Record whether Telegram refuses delivery to the user (403); return whether the user exists."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(blocked=blocked)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def lock_user(session: AsyncSession, user_id: int) -> bool:
+    """Lock the user's row until the transaction ends (PostgreSQL; SQLite serialises writers anyway)."""
+    found = await session.scalar(select(User.id).where(User.id == user_id).with_for_update())
+    return found is not None

@@ -1,0 +1,123 @@
+"""The Database wrapper, the SQLite connection settings, the health check and UTCDateTime."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import StatementError
+
+from bot.content import PROFILES
+from bot.storage import (
+    Database,
+    check_database,
+    default_database_url,
+    get_or_create_user,
+    get_user,
+    record_unanswered,
+    top_unanswered,
+)
+from bot.storage.models import PROFILE_VALUES, UnansweredQuestion
+
+NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
+
+
+def test_default_url_is_an_sqlite_file_under_data() -> None:
+    assert default_database_url() == "sqlite+aiosqlite:///./data/bonebot.sqlite3"
+
+
+def test_profile_values_match_the_content_model() -> None:
+    assert PROFILE_VALUES == PROFILES
+
+
+async def test_connect_creates_the_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = Database.connect(default_database_url())
+    try:
+        assert await check_database(db)
+    finally:
+        await db.dispose()
+    assert (tmp_path / "data" / "bonebot.sqlite3").is_file()
+
+
+async def test_sqlite_connections_enforce_foreign_keys_and_wait_for_locks(tmp_path: Path) -> None:
+    db = Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
+    try:
+        async with db.engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+            assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one() == 5000
+    finally:
+        await db.dispose()
+
+
+async def test_check_database_answers_true_on_a_live_database(database: Database) -> None:
+    assert await check_database(database)
+
+
+async def test_check_database_answers_false_when_the_server_is_unreachable() -> None:
+    # Port 1 on the loopback refuses connections at once.
+    db = Database.connect("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    try:
+        assert await check_database(db, seconds=5) is False
+    finally:
+        await db.dispose()
+
+
+async def test_session_commits_on_success_and_rolls_back_on_error(database: Database) -> None:
+    async with database.session() as session:
+        await get_or_create_user(session, 1, 10, NOW)
+    with pytest.raises(RuntimeError):
+        async with database.session() as session:
+            await get_or_create_user(session, 2, 20, NOW)
+            raise RuntimeError("abort")
+    async with database.session() as session:
+        assert await get_user(session, 1) is not None
+        assert await get_user(session, 2) is None
+
+
+async def test_utc_datetime_round_trips_as_aware_utc(database: Database) -> None:
+    local = datetime(2027, 3, 15, 12, 30, 15, 250, tzinfo=timezone(timedelta(hours=2)))
+    async with database.session() as session:
+        await get_or_create_user(session, 1, 10, local)
+    async with database.session() as session:
+        user = await get_user(session, 1)
+        stored = (await session.execute(text("SELECT created_at FROM users WHERE id = 1"))).scalar_one()
+    assert user is not None
+    assert user.created_at == local
+    assert user.created_at.tzinfo is UTC
+    assert user.created_at.hour == 10
+    # Naive UTC on disk: SQLite keeps fixed-width text, PostgreSQL a timestamp without time zone.
+    if database.dialect == "sqlite":
+        assert stored == "2027-03-15 10:30:15.000250"
+    else:
+        assert stored == datetime(2027, 3, 15, 10, 30, 15, 250)
+
+
+async def test_utc_datetime_refuses_naive_values(database: Database) -> None:
+    naive = datetime(2027, 3, 15, 10, 0)
+    with pytest.raises(StatementError) as caught:
+        async with database.session() as session:
+            await session.execute(insert(UnansweredQuestion).values(normalized_text="q", created_at=naive))
+    assert isinstance(caught.value.orig, ValueError)
+    with pytest.raises(ValueError, match="aware"):
+        async with database.session() as session:
+            await record_unanswered(session, "question", naive)
+
+
+async def test_utc_datetime_compares_instants_not_local_text(database: Database) -> None:
+    base = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
+    async with database.session() as session:
+        # 11:00 at +02:00 is 09:00 UTC: before the base although its local text sorts after it.
+        await record_unanswered(
+            session, "early", datetime(2027, 3, 15, 11, 0, tzinfo=timezone(timedelta(hours=2)))
+        )
+        await record_unanswered(session, "whole", base)
+        await record_unanswered(session, "fraction", base + timedelta(microseconds=500_000))
+        await record_unanswered(session, "later", base + timedelta(seconds=1))
+    async with database.session() as session:
+        since_base = dict(await top_unanswered(session, base, 10))
+        since_fraction = dict(await top_unanswered(session, base + timedelta(microseconds=1), 10))
+    assert set(since_base) == {"whole", "fraction", "later"}
+    assert set(since_fraction) == {"fraction", "later"}
