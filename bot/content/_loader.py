@@ -152,7 +152,14 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         if intent.kind == "article" and not intent.references:
             problems.append(f"intents/{intent.id}.yaml: an article intent needs at least one reference")
 
-    owners: dict[str, str] = {}
+    out_of_scope_data = _read_yaml(folder / "_out_of_scope.yaml", problems) or {}
+    out_of_scope = _strings(
+        out_of_scope_data.get("examples") if isinstance(out_of_scope_data, dict) else None,
+        "intents/_out_of_scope.yaml examples",
+        problems,
+    )
+
+    owners: dict[str, str] = {" ".join(e.lower().split()): "_out_of_scope" for e in out_of_scope}
     for intent in intents.values():
         for example in intent.examples:
             key = " ".join(example.lower().split())
@@ -168,4 +175,5 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         medicines=medicines,
         vocabulary={str(k): {str(a): str(b) for a, b in v.items()} for k, v in vocabulary.items()},
         version=content_version(root),
+        out_of_scope=out_of_scope,
     )

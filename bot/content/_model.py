@@ -72,6 +72,7 @@ class KnowledgeBase:
     medicines: tuple[Medicine, ...]
     vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
     version: str = ""
+    out_of_scope: tuple[str, ...] = ()  # example questions no intent owns
 
     def intent(self, intent_id: str) -> Intent:
         return self.intents[intent_id]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.content import SAFETY_INTENTS, KnowledgeBase
-from bot.matching._normalize import Normalizer
+from bot.matching._normalize import Normalizer, looks_foreign
 from bot.matching._safety import safety_intent
 
 # Weights and thresholds were tuned on tests/data/dev.tsv and checked on tests/data/holdout.tsv.
@@ -27,6 +27,7 @@ THRESHOLD = 42.0  # below this the question is outside what the bot covers
 ALTERNATIVE_FLOOR = 25.0  # alternatives below this are not worth offering
 NEAR_TIE = 6.0  # a runner-up this close to the winner is offered as "did you mean"
 SHORTLIST = 12
+OUT_OF_SCOPE = "_out_of_scope"  # the pseudo-intent of questions no intent owns
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,16 @@ class _Example:
 class Matcher:
     """Match messages to the knowledge base's intents."""
 
-    def __init__(self, knowledge: KnowledgeBase, *, threshold: float = THRESHOLD) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        *,
+        threshold: float = THRESHOLD,
+        weights: tuple[float, float, float] = (EXAMPLE_WEIGHT, CENTROID_WEIGHT, FUZZY_WEIGHT),
+    ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
+        self.weights = weights
         self.normalizer = Normalizer(knowledge)
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
@@ -78,6 +86,10 @@ class Matcher:
             for text in (*intent.examples, intent.title):
                 canonical = self.normalizer.canonical(text)
                 documents.append((intent.id, canonical, self.normalizer.tokens(canonical)))
+        # Questions no intent owns compete like an intent: when they win, the answer is "not covered".
+        for text in knowledge.out_of_scope:
+            canonical = self.normalizer.canonical(text)
+            documents.append((OUT_OF_SCOPE, canonical, self.normalizer.tokens(canonical)))
 
         frequency: Counter[str] = Counter()
         for _, _, tokens in documents:
@@ -139,15 +151,16 @@ class Matcher:
             if similarity > best_fuzzy.get(example.intent, 0.0):
                 best_fuzzy[example.intent] = similarity
 
+        w_example, w_centroid, w_fuzzy = self.weights
         candidates = [
             Candidate(
                 intent_id,
                 round(
                     100.0
                     * (
-                        EXAMPLE_WEIGHT * best_example.get(intent_id, 0.0)
-                        + CENTROID_WEIGHT * centroid_scores.get(intent_id, 0.0)
-                        + FUZZY_WEIGHT * best_fuzzy.get(intent_id, 0.0)
+                        w_example * best_example.get(intent_id, 0.0)
+                        + w_centroid * centroid_scores.get(intent_id, 0.0)
+                        + w_fuzzy * best_fuzzy.get(intent_id, 0.0)
                     ),
                     2,
                 ),
@@ -157,21 +170,27 @@ class Matcher:
         candidates.sort(key=lambda c: (-c.score, c.intent))
         return candidates, canonical
 
+    def safety(self, text: str) -> str | None:
+        """Return the safety intent ``text`` calls for, or None; the rules see spelling fixes, not concepts."""
+        return safety_intent(self.normalizer.corrected(text, concepts=False)) or safety_intent(
+            self.normalizer.canonical(text, concepts=False)
+        )
+
     def match(self, text: str) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
         if not text or not text.strip():
             return MatchResult(intent=None, score=0.0, alternatives=())
-        candidates, canonical = self.scores(text)
+        scored, canonical = self.scores(text)
         medicines = tuple(self.normalizer.medicines(canonical))
-        safety = safety_intent(canonical) or safety_intent(self.normalizer.canonical(text))
+        candidates = [c for c in scored if c.intent != OUT_OF_SCOPE]
+        alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)
+        safety = self.safety(text)
         if safety is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
-            alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)[:3]
-            return MatchResult(safety, 100.0, alternatives, medicines, safety=True, topical=topical)
-        if not candidates or candidates[0].score < self.threshold:
+            return MatchResult(safety, 100.0, alternatives[:3], medicines, safety=True, topical=topical)
+        not_covered = bool(scored) and scored[0].intent == OUT_OF_SCOPE
+        if not candidates or not_covered or candidates[0].score < self.threshold or looks_foreign(canonical):
             top = candidates[0].score if candidates else 0.0
-            alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)[:3]
-            return MatchResult(None, top, alternatives, medicines)
-        best, *rest = candidates
-        alternatives = tuple(c for c in rest if c.score >= ALTERNATIVE_FLOOR)[:3]
-        return MatchResult(best.intent, best.score, alternatives, medicines)
+            return MatchResult(None, top, alternatives[:3], medicines)
+        best = candidates[0]
+        return MatchResult(best.intent, best.score, alternatives[1:4], medicines)

@@ -120,6 +120,23 @@ _CLASS_TOKEN = {"ai": "ai", "bone_drug": "", "serm": ""}
 _BISPHOSPHONATES = frozenset({"zoledronic_acid", "ibandronate"})
 
 
+_MONTH = (
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|"
+    r"september|october|november|december)"
+)
+# A date in the message ("14 May", "3/4/27", "next Tuesday") is what "my scan is on …" questions share.
+_DATE = re.compile(
+    rf"(?i)\b(\d{{1,2}}(st|nd|rd|th)? (of )?{_MONTH}\b|{_MONTH} \d{{1,2}}(st|nd|rd|th)?\b|"
+    r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|(next|this|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"in \d+ (days|weeks|months))"
+)
+
+
+def _alternation(table: dict[str, str]) -> re.Pattern[str] | None:
+    keys = sorted(table, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b") if keys else None
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents, and turn punctuation into spaces."""
     text = unicodedata.normalize("NFKD", text)
@@ -155,10 +172,9 @@ class Normalizer:
                 for alias in (*medicine.brands, *medicine.misspellings):
                     if " " not in fold(alias):
                         self._words[fold(alias)] = f"{generic_token} {extra}"
-        phrases = sorted(self._phrases, key=len, reverse=True)
-        self._phrase_pattern = (
-            re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else None
-        )
+        self._phrase_pattern = _alternation(self._phrases)
+        self._concepts = {fold(k): fold(v) for k, v in vocabulary.get("concepts", {}).items()}
+        self._concept_pattern = _alternation(self._concepts)
         self._stemmer = snowballstemmer.stemmer("english")
         self._known: list[str] = []
         self._known_set: frozenset[str] = frozenset()
@@ -173,12 +189,15 @@ class Normalizer:
         self._known = sorted(known)
         self._correct.cache_clear()
 
-    def canonical(self, text: str) -> str:
-        """Return the canonical form of ``text`` (folded, phrases and words rewritten)."""
-        folded = fold(text)
+    def canonical(self, text: str, *, concepts: bool = True) -> str:
+        """Return the canonical form of ``text``: folded, spelling rewritten, and (for matching) concepts."""
+        folded = fold(_DATE.sub(" scandate ", text)) if concepts else fold(text)
         if self._phrase_pattern is not None:
             folded = self._phrase_pattern.sub(lambda m: self._phrases[m.group(1)], folded)
-        return " ".join(self._words.get(word, word) for word in folded.split())
+        canonical = " ".join(self._words.get(word, word) for word in folded.split())
+        if concepts and self._concept_pattern is not None:
+            canonical = self._concept_pattern.sub(lambda m: self._concepts[m.group(1)], canonical)
+        return canonical
 
     @lru_cache(maxsize=65536)  # noqa: B019 - one Normalizer lives for the whole process
     def _correct(self, word: str) -> str:
@@ -190,10 +209,10 @@ class Normalizer:
         corrected = best[0]
         return self._words.get(corrected, corrected)
 
-    def corrected(self, text: str) -> str:
+    def corrected(self, text: str, *, concepts: bool = True) -> str:
         """Return canonical text with unknown words corrected to the nearest known word."""
         words = []
-        for word in self.canonical(text).split():
+        for word in self.canonical(text, concepts=concepts).split():
             fixed = self._correct(word)
             words.append(self._words.get(fixed, fixed) if fixed != word else word)
         return " ".join(words)
@@ -211,3 +230,164 @@ class Normalizer:
             if generic and generic not in found:
                 found.append(generic)
         return found
+
+
+# Function words of the languages patients most often write in besides English. A message built from
+# them is not English, and the catalog puts every non-English message out of scope.
+_FOREIGN = frozenset(
+    [
+        "que",
+        "el",
+        "la",
+        "los",
+        "las",
+        "es",
+        "est",
+        "un",
+        "una",
+        "por",
+        "para",
+        "como",
+        "con",
+        "del",
+        "al",
+        "mi",
+        "mis",
+        "y",
+        "o",
+        "pero",
+        "esta",
+        "estoy",
+        "tengo",
+        "puedo",
+        "le",
+        "les",
+        "des",
+        "une",
+        "et",
+        "est",
+        "ce",
+        "qui",
+        "avec",
+        "pour",
+        "pas",
+        "je",
+        "suis",
+        "mon",
+        "ma",
+        "mes",
+        "dans",
+        "sur",
+        "au",
+        "aux",
+        "du",
+        "cest",
+        "der",
+        "die",
+        "das",
+        "und",
+        "ist",
+        "nicht",
+        "ich",
+        "mein",
+        "meine",
+        "mit",
+        "fur",
+        "ein",
+        "eine",
+        "wie",
+        "was",
+        "kann",
+        "bei",
+        "auch",
+        "jak",
+        "czy",
+        "nie",
+        "jest",
+        "mam",
+        "moje",
+        "moja",
+        "sie",
+        "na",
+        "do",
+        "po",
+        "ze",
+        "co",
+        "il",
+        "lo",
+        "gli",
+        "che",
+        "non",
+        "sono",
+        "della",
+        "per",
+        "con",
+        "mio",
+        "mia",
+        "come",
+        "o",
+        "os",
+        "as",
+        "um",
+        "uma",
+        "voce",
+        "nao",
+        "com",
+        "meu",
+        "minha",
+        "het",
+        "een",
+        "van",
+        "en",
+        "niet",
+        "ik",
+        "mijn",
+        "met",
+        "hoe",
+        "wat",
+    ]
+)
+_ENGLISH = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "is",
+        "are",
+        "am",
+        "i",
+        "my",
+        "me",
+        "you",
+        "your",
+        "it",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "with",
+        "what",
+        "how",
+        "why",
+        "when",
+        "can",
+        "do",
+        "does",
+        "will",
+        "should",
+        "bone",
+        "bones",
+        "my",
+        "scan",
+    ]
+)
+
+
+def looks_foreign(canonical_text: str) -> bool:
+    """Tell whether a message reads as another language rather than English."""
+    words = canonical_text.split()
+    foreign = sum(word in _FOREIGN for word in words)
+    english = sum(word in _ENGLISH for word in words)
+    return foreign >= 2 and foreign > english

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
 from bot.conversation import Action, Button, Keyboard, Reply, decode
-from bot.matching import safety_intent
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
 from bot.service._scans import ScanFlows
@@ -113,7 +112,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             prefix: list[Reply] = []
             if returning:
                 prefix.append(await self._welcome_back(session, user))
-            safety = safety_intent(self.domain.matcher.normalizer.corrected(text[:4000]))
+            safety = self.domain.matcher.safety(text[:4000])
             if safety in SAFETY_INTENTS:
                 # The safety reply comes alone and first; any flow under way stays where it was.
                 logger.info(
