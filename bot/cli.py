@@ -8,9 +8,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.content import ContentError, content_root
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.domain import Domain
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +27,7 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def _domain():  # type: ignore[no-untyped-def]
+def _domain() -> Domain:
     from bot.domain import load_domain
 
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.content import LEVEL_NAMES, LEVELS, AnswerContext, EmergencyContacts, KnowledgeBase, Renderer
 from bot.conversation._actions import Action
-from bot.matching import Matcher, MatchResult
+from bot.matching import Candidate, Matcher, MatchResult
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Conversation:
         context: UserContext,
         *,
         medicine: str | None = None,
-        near_ties: tuple[object, ...] = (),
+        near_ties: tuple[Candidate, ...] = (),
     ) -> Reply:
         """Return the answer to ``intent_id`` at ``level`` with its buttons."""
         intent = self.knowledge.intent(intent_id)

@@ -21,6 +21,7 @@ def reminder_reply(renderer: Renderer, reminder: ClaimedReminder) -> Reply:
     def button(key: str, verb: str, *args: str) -> Button:
         return Button(renderer.label(key), Action(verb, args))
 
+    buttons: tuple[tuple[Button, ...], ...]
     if reminder.kind == "followup":
         sid = str(reminder.scan_id)
         buttons = (

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Keyboard
 from bot.scheduling import (
+    DateOrder,
     DateProblem,
     format_date,
     format_time,
@@ -95,7 +96,7 @@ class ScanFlows(ServiceBase):
 
     async def _scan_date_text(self, session: AsyncSession, user: UserRecord, text: str) -> Response:
         today = self.today(user)
-        order = "MDY" if user.date_order == "MDY" else "DMY"
+        order: DateOrder = "MDY" if user.date_order == "MDY" else "DMY"
         result = parse_scan_date(text[:200], today=today, date_order=order)
         if isinstance(result, DateProblem):
             # Keep the flow open: the user gets a second chance with the same question.
@@ -228,7 +229,7 @@ class ScanFlows(ServiceBase):
             if not await repo.cancel_scan(session, user.id, int(args[0])):
                 return None
             await repo.clear_dialog(session, user.id)
-            return Response.of(self.ui("scan_cancelled"), clear_buttons=True)
+            return Response((self.ui("scan_cancelled"),), clear_buttons=True)
         if verb == "ics":
             scan = await repo.get_scan(session, user.id, int(args[0]))
             if scan is None:

@@ -129,7 +129,7 @@ class SettingsFlows(ServiceBase):
         value = args[1]
         if value not in self._values(section):
             return None
-        fields: dict[str, Any] = {
+        changes: dict[str, dict[str, Any]] = {
             "profile": {"profile": value},
             "medicine": {"medicine": None if value == "none" else value},
             "depth": {"depth_pref": value},
@@ -138,8 +138,8 @@ class SettingsFlows(ServiceBase):
             "updates": {"updates_enabled": value == "on"},
             "lead": {"lead_days": value.replace("-", ",")},
             "twohours": {"two_hours_before": value == "on"},
-        }[section]
-        updated = await repo.update_user(session, user.id, **fields) or user
+        }
+        updated = await repo.update_user(session, user.id, **changes[section]) or user
         if section in {"lead", "twohours"}:
             await self.reschedule(session, updated)
         logger.info("changed setting %s", section)
