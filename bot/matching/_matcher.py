@@ -91,11 +91,14 @@ class Matcher:
             canonical = self.normalizer.canonical(text)
             documents.append((OUT_OF_SCOPE, canonical, self.normalizer.tokens(canonical)))
 
-        frequency: Counter[str] = Counter()
-        for _, _, tokens in documents:
-            frequency.update(set(tokens))
-        count = len(documents)
-        self._idf = {t: math.log((1 + count) / (1 + n)) + 1.0 for t, n in frequency.items()}
+        # Rarity is counted over intents, not examples: a word every intent uses ("ai", "bone") says little,
+        # however many examples repeat it, and a word one intent owns ("abcsg18") says a lot.
+        owners: dict[str, set[str]] = defaultdict(set)
+        for intent_id, _, tokens in documents:
+            for token in tokens:
+                owners[token].add(intent_id)
+        count = len({intent_id for intent_id, _, _ in documents})
+        self._idf = {t: math.log((1 + count) / (1 + len(o))) + 1.0 for t, o in owners.items()}
         self._unknown_idf = math.log(1 + count) + 1.0
 
         self._examples: list[_Example] = []
