@@ -195,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Every command validates the environment first: a malformed setting stops here with one line.
+    _settings()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ character by character, which rescues typos and word order the token index misse
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.content import SAFETY_INTENTS, KnowledgeBase
-from bot.matching._normalize import Normalizer, looks_foreign
+from bot.matching._normalize import Analysis, Normalizer, looks_foreign
 from bot.matching._safety import safety_intent
 
 # Weights and thresholds were tuned on tests/data/dev.tsv and checked on tests/data/holdout.tsv.
@@ -126,12 +127,15 @@ class Matcher:
         return {t: w / norm for t, w in vector.items()}
 
     def scores(self, text: str) -> tuple[list[Candidate], str]:
-        """Return every intent sharing a token with ``text``, best first, and the corrected canonical text."""
+        """Return every intent sharing a token with ``text``, best first, and the text as compared."""
         canonical = self.normalizer.corrected(text)
+        return self._scores(canonical), canonical
+
+    def _scores(self, canonical: str) -> list[Candidate]:
         tokens = self.normalizer.tokens(canonical)
         query = self._vector(tokens)
         if not query:
-            return [], canonical
+            return []
         example_scores: dict[int, float] = defaultdict(float)
         for token, weight in query.items():
             for index, doc_weight in self._postings.get(token, ()):
@@ -146,7 +150,7 @@ class Matcher:
             intent_id = self._examples[index].intent
             if score > best_example.get(intent_id, 0.0):
                 best_example[intent_id] = score
-        shortlist = sorted(example_scores, key=example_scores.__getitem__, reverse=True)[:SHORTLIST]
+        shortlist = heapq.nlargest(SHORTLIST, example_scores, key=example_scores.__getitem__)
         best_fuzzy: dict[str, float] = {}
         for index in shortlist:
             example = self._examples[index]
@@ -171,23 +175,30 @@ class Matcher:
             for intent_id in set(best_example) | set(centroid_scores)
         ]
         candidates.sort(key=lambda c: (-c.score, c.intent))
-        return candidates, canonical
+        return candidates
 
     def safety(self, text: str) -> str | None:
         """Return the safety intent ``text`` calls for, or None; the rules see spelling fixes, not concepts."""
-        return safety_intent(self.normalizer.corrected(text, concepts=False)) or safety_intent(
-            self.normalizer.canonical(text, concepts=False)
-        )
+        return self._safety(self.normalizer.analyse(text))
+
+    def _safety(self, analysis: Analysis) -> str | None:
+        found = safety_intent(analysis.corrected)
+        if found is None and analysis.spelled != analysis.corrected:
+            # A correction can also spoil a word the rules know ("kil" is not "kill"): read both.
+            found = safety_intent(analysis.spelled)
+        return found
 
     def match(self, text: str) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
         if not text or not text.strip():
             return MatchResult(intent=None, score=0.0, alternatives=())
-        scored, canonical = self.scores(text)
+        analysis = self.normalizer.analyse(text)
+        canonical = analysis.matching
+        scored = self._scores(canonical)
         medicines = tuple(self.normalizer.medicines(canonical))
         candidates = [c for c in scored if c.intent != OUT_OF_SCOPE]
         alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)
-        safety = self.safety(text)
+        safety = self._safety(analysis)
         if safety is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
             return MatchResult(safety, 100.0, alternatives[:3], medicines, safety=True, topical=topical)

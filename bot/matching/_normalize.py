@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import snowballstemmer
@@ -124,10 +126,10 @@ _MONTH = (
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|"
     r"september|october|november|december)"
 )
-# A date in the message ("14 May", "3/4/27", "next Tuesday") is what "my scan is on …" questions share.
+# A date in the message ("14 may", "3 4 27" once folded, "next tuesday") is what "my scan is on …" shares.
 _DATE = re.compile(
-    rf"(?i)\b(\d{{1,2}}(st|nd|rd|th)? (of )?{_MONTH}\b|{_MONTH} \d{{1,2}}(st|nd|rd|th)?\b|"
-    r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|(next|this|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    rf"\b(\d{{1,2}}(st|nd|rd|th)? (of )?{_MONTH}\b|{_MONTH} \d{{1,2}}(st|nd|rd|th)?\b|"
+    r"\d{1,4} \d{1,2} \d{2,4}\b|(next|this|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"in \d+ (days|weeks|months))"
 )
 
@@ -139,10 +141,22 @@ def _alternation(table: dict[str, str]) -> re.Pattern[str] | None:
 
 def fold(text: str) -> str:
     """Lower-case, strip accents, and turn punctuation into spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     text = _APOSTROPHES.sub("", text).replace("-", " ")
     return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A message in the forms the matcher uses."""
+
+    spelled: str  # folded, spelling rewritten: what the safety rules read
+    corrected: str  # and unknown words corrected towards known ones
+    matching: str  # and dates and lay phrasings rewritten to concept words
 
 
 class Normalizer:
@@ -178,6 +192,7 @@ class Normalizer:
         self._stemmer = snowballstemmer.stemmer("english")
         self._known: list[str] = []
         self._known_set: frozenset[str] = frozenset()
+        self._known_by_initial: defaultdict[str, list[str]] = defaultdict(list)
 
     def learn(self, texts: Iterable[str]) -> None:
         """Record the words of ``texts`` as known, so unknown words can be corrected towards them."""
@@ -187,40 +202,66 @@ class Normalizer:
         known.update(w for w in self._words.values() for w in w.split())
         self._known_set = frozenset(known)
         self._known = sorted(known)
+        # Typos rarely change a word's first letter: comparing within that letter keeps correction cheap.
+        self._known_by_initial = defaultdict(list)
+        for word in self._known:
+            self._known_by_initial[word[0]].append(word)
         self._correct.cache_clear()
 
-    def canonical(self, text: str, *, concepts: bool = True) -> str:
-        """Return the canonical form of ``text``: folded, spelling rewritten, and (for matching) concepts."""
-        folded = fold(_DATE.sub(" scandate ", text)) if concepts else fold(text)
+    def spelling(self, text: str) -> str:
+        """Return ``text`` folded with spelling variants, abbreviations and medicine names rewritten."""
+        folded = fold(text)
         if self._phrase_pattern is not None:
             folded = self._phrase_pattern.sub(lambda m: self._phrases[m.group(1)], folded)
-        canonical = " ".join(self._words.get(word, word) for word in folded.split())
-        if concepts and self._concept_pattern is not None:
-            canonical = self._concept_pattern.sub(lambda m: self._concepts[m.group(1)], canonical)
-        return canonical
+        return " ".join(self._words.get(word, word) for word in folded.split())
+
+    def with_concepts(self, spelled: str) -> str:
+        """Rewrite dates and lay phrasings to concept words: the form the matcher compares."""
+        text = _DATE.sub(" scandate ", spelled)
+        if self._concept_pattern is not None:
+            text = self._concept_pattern.sub(lambda m: self._concepts[m.group(1)], text)
+        return " ".join(text.split())
+
+    def canonical(self, text: str, *, concepts: bool = True) -> str:
+        """Return the canonical form of ``text``: spelling rewritten and, for matching, concepts."""
+        spelled = self.spelling(text)
+        return self.with_concepts(spelled) if concepts else spelled
 
     @lru_cache(maxsize=65536)  # noqa: B019 - one Normalizer lives for the whole process
     def _correct(self, word: str) -> str:
         if len(word) < 5 or word in self._known_set or word.isdigit() or not self._known:
             return word
-        best = process.extractOne(word, self._known, scorer=fuzz.ratio, score_cutoff=84)
+        best = process.extractOne(
+            word, self._known_by_initial.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=84
+        )
         if best is None:
             return word
         corrected = best[0]
         return self._words.get(corrected, corrected)
 
+    def correct(self, spelled: str) -> str:
+        """Correct unknown words of already-spelled text to the nearest known word."""
+        return " ".join(self._correct(word) for word in spelled.split())
+
     def corrected(self, text: str, *, concepts: bool = True) -> str:
         """Return canonical text with unknown words corrected to the nearest known word."""
-        words = []
-        for word in self.canonical(text, concepts=concepts).split():
-            fixed = self._correct(word)
-            words.append(self._words.get(fixed, fixed) if fixed != word else word)
-        return " ".join(words)
+        fixed = self.correct(self.spelling(text))
+        return self.with_concepts(fixed) if concepts else fixed
+
+    def analyse(self, text: str) -> Analysis:
+        """Return every form of ``text`` the matcher needs, computing each step once."""
+        spelled = self.spelling(text)
+        fixed = self.correct(spelled)
+        return Analysis(spelled=spelled, corrected=fixed, matching=self.with_concepts(fixed))
 
     def tokens(self, canonical_text: str) -> list[str]:
         """Return index tokens for already-canonical text."""
-        words = [w for w in canonical_text.split() if w not in STOPWORDS]
-        return list(self._stemmer.stemWords(words))
+        return [self._stem(w) for w in canonical_text.split() if w not in STOPWORDS]
+
+    @lru_cache(maxsize=65536)  # noqa: B019 - one Normalizer lives for the whole process
+    def _stem(self, word: str) -> str:
+        # Stemming is most of the work per question and words repeat endlessly: remember each one.
+        return str(self._stemmer.stemWord(word))
 
     def medicines(self, canonical_text: str) -> list[str]:
         """Return the generic names of medicines mentioned, in order of mention."""
