@@ -9,6 +9,7 @@ message that was in flight when the process died.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import enum
 import logging
@@ -195,8 +196,6 @@ class ReminderDispatcher:
                 report = TickReport()
             if report.claimed >= self.batch_size:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
         logger.info("reminder dispatcher stopped")
