@@ -70,7 +70,6 @@ __all__ = [
     "set_blocked",
     "set_dialog",
     "set_scan_timezone",
-    "set_scan_timezone",
     "top_unanswered",
     "update_user",
 ]

@@ -222,14 +222,3 @@ async def cancel_reminder(session: AsyncSession, user_id: int, reminder_id: int)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
-
-
-async def set_scan_timezone(session: AsyncSession, scan_id: int, timezone: str) -> bool:
-    """Move an upcoming scan to another time zone (same local date and time); False if not upcoming."""
-    result = await session.execute(
-        update(Scan)
-        .where(Scan.id == scan_id, Scan.status == "upcoming")
-        .values(timezone=timezone)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result) == 1
