@@ -52,7 +52,11 @@ async def _migrate(url: str, action: str, revision: str) -> None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (default: the newest)."""
+    """Apply migrations up to ``revision`` (default: the newest).
+
+    Processes may migrate one database at the same time (they queue on a lock); within one process run one
+    migration at a time, because Alembic keeps its migration context in module globals.
+    """
     await _migrate(url, "upgrade", revision)
 
 

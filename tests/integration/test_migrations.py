@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -70,6 +72,36 @@ def _differences(connection: Connection) -> list[Any]:
 async def test_migrations_match_the_models(database: Database) -> None:
     async with database.engine.connect() as connection:
         assert await connection.run_sync(_differences) == []
+
+
+async def test_processes_starting_together_migrate_once(empty_database_url: str) -> None:
+    # Separate processes, as in production: Alembic's context is global to an interpreter, so one process
+    # runs one migration at a time.
+    command = "import sys; from bot.storage import upgrade_sync; upgrade_sync(sys.argv[1])"
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", command, empty_database_url, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    results = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), timeout=60)
+    assert [p.returncode for p in processes] == [0, 0], [err.decode()[-2000:] for _, err in results]
+    assert await _current_revision(empty_database_url) == _revisions_oldest_first()[-1].revision
+
+
+async def test_a_failed_migration_leaves_no_half_schema(empty_database_url: str) -> None:
+    url = empty_database_url
+    db = Database.connect(url)
+    try:
+        async with db.engine.begin() as connection:
+            # The last table the first revision creates already exists, so its CREATE TABLE fails.
+            await connection.execute(text("CREATE TABLE reminders (id INTEGER PRIMARY KEY)"))
+    finally:
+        await db.dispose()
+    with pytest.raises(Exception, match="reminders"):
+        await upgrade(url)
+    assert await _tables(url) == {"reminders"}
+    assert await _current_revision(url) is None
 
 
 async def test_upgrade_twice_is_harmless(empty_database_url: str) -> None:

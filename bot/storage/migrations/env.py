@@ -18,6 +18,9 @@ from bot.storage.types import UTCDateTime
 config = context.config
 target_metadata = Base.metadata
 
+# Any constant shared by every BoneBot process: several may start (and migrate) against one PostgreSQL at once.
+MIGRATION_LOCK_KEY = 0x626F6E65626F74  # "bonebot"
+
 
 def _url() -> str:
     """Pick the URL: given by code, then DATABASE_URL, then alembic.ini, then the default SQLite file."""
@@ -54,6 +57,16 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _serialise(connection: Connection) -> None:
+    """Make concurrent migrators queue; the next one then finds the schema already at head."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
+    elif connection.dialect.name == "sqlite":
+        # pysqlite runs DDL outside any transaction unless one was begun explicitly; an IMMEDIATE one also
+        # takes the write lock up front, so a failed migration rolls back whole and migrators queue.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def do_run_migrations(connection: Connection) -> None:
     """Run the migrations on ``connection``, which must not be inside a transaction yet."""
     sqlite = connection.dialect.name == "sqlite"
@@ -65,6 +78,7 @@ def do_run_migrations(connection: Connection) -> None:
     try:
         _configure(connection=connection)
         with context.begin_transaction():
+            _serialise(connection)
             context.run_migrations()
         if sqlite:
             problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
