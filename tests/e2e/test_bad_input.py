@@ -161,6 +161,31 @@ async def test_buttons_pressed_after_forget_are_expired_and_restore_nothing(harn
     assert harness.errors == []
 
 
+async def test_a_burst_of_messages_from_a_new_patient_is_all_answered(harness: Harness) -> None:
+    patient = harness.new_user()
+    texts = [
+        "hello",
+        "what is a dexa scan?",
+        "/start",
+        "/questions hi",
+        "I fell and can't get up",
+        "/reflect",
+    ]
+    first = harness.next_message_id(patient["id"])
+    # Pushed together: the bot handles them concurrently, and the patient's row is created only once.
+    for offset, text in enumerate(texts):
+        harness.fake.push_update(
+            {"message": factories.make_message(text, user=patient, message_id=first + offset)}
+        )
+    await harness.fake.settle(timeout=10)
+    replies = [m.text or "" for m in harness.fake.messages_to(patient["id"])]
+    assert len(replies) == len(texts), replies
+    assert sum(reply.startswith("Please get medical help now.") for reply in replies) == 1
+    assert harness.errors == [] and harness.fake.violations == []
+    async with harness.session() as session:
+        assert await repo.get_user(session, patient["id"]) is not None
+
+
 async def test_edited_messages_are_ignored(harness: Harness) -> None:
     asked = await harness.fake.send_text(harness.user, "what is a dexa scan?")
     assert asked
