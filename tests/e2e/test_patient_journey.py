@@ -222,6 +222,51 @@ async def test_questions_argument_before_consent_is_saved_after_consent(harness:
     assert [q.text for q in saved] == ["Should I take calcium with my letrozole?"]
 
 
+async def test_suggested_question_tapped_before_consent_is_saved_after_consent(harness: Harness) -> None:
+    ideas = only(await harness.say("what should I ask my doctor"))
+    asked = only(await harness.press(ideas, "Add: When is my next DEXA scan due?"))
+    assert asked.text == harness.ui("consent_needed", feature=harness.label("feature_questions"))
+    replies = await harness.press(asked, harness.label("consent_yes"))
+    assert [reply.text for reply in replies] == [
+        harness.ui("consent_given"),
+        harness.ui("question_added", count=1),
+    ]
+    async with harness.session() as session:
+        saved = await repo.list_saved_questions(session, harness.user["id"])
+    assert [q.text for q in saved] == ["When is my next DEXA scan due?"]
+
+
+async def test_forget_declined_keeps_everything(harness: Harness) -> None:
+    await consent(harness)
+    only(await harness.say("/questions Will my bones recover?"))
+    confirm = only(await harness.say("/forget"))
+    assert await harness.press(confirm, harness.label("forget_no")) == []
+    assert harness.last().text == harness.ui("forget_cancelled")
+    async with harness.session() as session:
+        saved = await repo.list_saved_questions(session, harness.user["id"])
+        user = await repo.get_user(session, harness.user["id"])
+    assert [q.text for q in saved] == ["Will my bones recover?"]
+    assert user is not None and user.consent is True
+
+
+async def test_typed_tell_me_more_goes_deeper_on_the_last_answer(harness: Harness) -> None:
+    first = only(await harness.say("what is a dexa scan?"))
+    deeper = only(await harness.say("tell me more"))
+    assert deeper.text is not None and deeper.text != first.text
+    assert "dual-energy X-ray absorptiometry" in deeper.text
+
+
+async def test_a_reflection_left_for_days_is_not_resumed(harness: Harness) -> None:
+    await consent(harness)
+    only(await harness.say("/reflect"))
+    harness.clock.advance(days=3)
+    answer = only(await harness.say("what is a dexa scan?"))
+    assert answer.text is not None and "DEXA" in answer.text and "Source:" in answer.text
+    async with harness.session() as session:
+        assert await repo.list_journal_entries(session, harness.user["id"]) == []
+        assert await repo.get_dialog(session, harness.user["id"]) is None
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="BUG: typing a scan-reminder request starts the scan flow without asking for consent, "
