@@ -176,8 +176,10 @@ async def test_two_dispatchers_never_claim_the_same_reminder(database: Database)
     finally:
         for db in engines:
             await db.dispose()
-    # Both took part, so the claims really interleaved.
-    assert first and second
+    if database.dialect == "postgresql":
+        # SKIP LOCKED never blocks, so both took part and the claims really interleaved. (SQLite serialises
+        # writers: one dispatcher may legitimately wait out the whole run behind the other.)
+        assert first and second
     assert not set(first) & set(second)
     assert len(first) == len(set(first)) and len(second) == len(set(second))
     assert sorted(first + second) == expected
