@@ -80,11 +80,11 @@ def do_run_migrations(connection: Connection) -> None:
         with context.begin_transaction():
             _serialise(connection)
             context.run_migrations()
-        if sqlite:
-            problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            connection.commit()
-            if problems:
-                raise RuntimeError(f"migration left {len(problems)} rows breaking foreign keys")
+            if sqlite:
+                # With enforcement off, check before committing: a migration that broke a reference rolls back.
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"migration left {len(problems)} rows breaking foreign keys")
     finally:
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
