@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Renderer
 from bot.conversation import Reply
 from bot.dispatch import MAX_ATTEMPTS, ReminderDispatcher, SendOutcome, SendResult
+from bot.dispatch._reminders import CONCURRENT_SENDS
 from bot.domain import load_domain
 from bot.scheduling import STALE_AFTER, retry_backoff
 from bot.storage import Database
@@ -399,6 +403,56 @@ async def test_a_send_outliving_its_lease_duplicates_at_most_once(
     assert (await other.dispatch_due_reminders()).claimed == 0
     (reminder,) = await reminders_of(database, 1)
     assert reminder.status == "sent"
+
+
+class SlowToRecord:
+    """A Database whose sessions after the first (the claim) wait for ``gate``: recording is slow."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.gate = asyncio.Event()
+        self.opened = 0
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        self.opened += 1
+        if self.opened > 1:
+            await self.gate.wait()
+        async with self.database.session() as session:
+            yield session
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: ReminderDispatcher._deliver releases its send slot before _record commits the outcome, so "
+    "while recording is slow (pool exhausted, busy database) sends go on: a crash then repeats more "
+    "messages than CONCURRENT_SENDS (seen 25-28 of 25 with real workers, up to a whole batch here)",
+)
+async def test_sends_not_yet_recorded_never_exceed_the_send_concurrency(
+    database: Database, renderer: Renderer, clock: Clock
+) -> None:
+    await _many_due(database, 60)
+    slow = SlowToRecord(database)
+    sends: list[int] = []
+    all_sent = asyncio.Event()
+
+    async def send(chat_id: int, reply: Reply) -> SendResult:
+        sends.append(chat_id)
+        if len(sends) == 60:
+            all_sent.set()
+        return SendResult(SendOutcome.SENT)
+
+    dispatcher = ReminderDispatcher(cast(Database, slow), renderer, send, clock, lease_seconds=LEASE)
+    tick = asyncio.create_task(dispatcher.dispatch_due_reminders())
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_sent.wait(), 0.5)
+        # Each of these messages reached Telegram; if the process died now, each would be sent again.
+        assert len(sends) <= CONCURRENT_SENDS
+    finally:
+        slow.gate.set()
+        report = await tick
+    assert report.sent == 60
 
 
 async def _many_due(database: Database, users: int) -> None:
