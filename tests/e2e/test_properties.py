@@ -5,11 +5,14 @@ One harness per test function; Hypothesis's examples share it, so they run on SQ
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.conversation._actions import VERBS
+from bot.storage import repositories as repo
 from tests import factories
 from tests.e2e.conftest import Harness
 from tests.fakes.bot_api import SentMessage
@@ -67,25 +70,32 @@ contexts = st.sampled_from(
 )
 
 
+async def fresh_patient(harness: Harness, timezone: str | None = None) -> dict[str, Any]:
+    """Return a new patient who has consented (set up through the repositories, to save round trips).
+
+    Each example gets its own patient: one example's leftovers (a flow under way, a time zone chosen by
+    a random "/timezone …") must not decide what the next example exercises.
+    """
+    user = harness.new_user()
+    async with harness.session() as session:
+        await repo.get_or_create_user(session, user["id"], user["id"], harness.clock())
+        await repo.update_user(session, user["id"], consent=True, timezone=timezone)
+    return user
+
+
 @pytest.fixture
-async def patient(harness: Harness) -> Harness:
-    """Return the harness with its patient's consent given once, before every example."""
+async def answer(harness: Harness) -> SentMessage:
+    """Return a real answer with buttons to a patient who has consented, for pressing any data on."""
     await harness.consent()
-    return harness
-
-
-@pytest.fixture
-async def answer(patient: Harness) -> SentMessage:
-    """Return a real answer with buttons, for pressing forged data on."""
-    replies = await patient.say("what is a dexa scan?")
+    replies = await harness.say("what is a dexa scan?")
     assert replies and replies[0].buttons
     return replies[0]
 
 
-def assert_healthy(harness: Harness, replies: list[SentMessage]) -> None:
+def assert_healthy(harness: Harness, replies: list[SentMessage], errors_before: int) -> None:
     """Fail if the bot apologised for an error, raised one, or made a request Telegram would refuse."""
     apology = harness.ui("error")
-    assert harness.errors == []
+    assert harness.errors[errors_before:] == []
     assert harness.fake.violations == []
     assert all(reply.text != apology for reply in replies)
 
@@ -93,15 +103,39 @@ def assert_healthy(harness: Harness, replies: list[SentMessage]) -> None:
 @BOUNDED
 @given(text=texts, context=contexts)
 async def test_any_text_gets_a_valid_reply_and_no_error(
-    patient: Harness, text: str, context: tuple[str, str | None]
+    harness: Harness, text: str, context: tuple[str, str | None]
 ) -> None:
     prefix, flow = context
+    user = await fresh_patient(harness)
+    errors_before = len(harness.errors)
     if flow is not None:
-        assert await patient.say(flow)
+        assert await harness.say(flow, user)
     message = (prefix + text)[:TELEGRAM_MAX_TEXT]
-    replies = await patient.say(message)
+    replies = await harness.say(message, user)
     assert replies, f"no reply to {message!r}"
-    assert_healthy(patient, replies)
+    assert_healthy(harness, replies, errors_before)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (also in tests/e2e/test_scan_flow.py): a date /scan cannot read crashes rendering "
+    "answers/ui/scan_date_problem.html.j2 ('kind' is taken by ServiceBase.ui's own parameter), so "
+    "the patient gets the error apology",
+)
+@settings(BOUNDED, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # no shrinking: it costs minutes
+@given(text=texts, inline=st.booleans())
+async def test_any_text_as_a_scan_date_gets_a_valid_reply_and_no_error(
+    harness: Harness, text: str, inline: bool
+) -> None:
+    user = await fresh_patient(harness, timezone="Europe/London")  # so /scan asks for the date at once
+    errors_before = len(harness.errors)
+    if inline:
+        replies = await harness.say(("/scan " + text)[:TELEGRAM_MAX_TEXT], user)
+    else:
+        assert await harness.say("/scan", user)
+        replies = await harness.say(text, user)
+    assert replies
+    assert_healthy(harness, replies, errors_before)
 
 
 _VERB_DATA = st.builds(
@@ -119,9 +153,11 @@ callback_data = st.one_of(st.text(min_size=1, max_size=64), _VERB_DATA).filter(
 
 @BOUNDED
 @given(data=callback_data)
-async def test_any_button_data_is_answered_validly(patient: Harness, answer: SentMessage, data: str) -> None:
-    update = factories.make_callback_update(data, answer.payload, patient.user)
-    replies = await patient.send(update, patient.user["id"])
-    assert str(update["callback_query"]["id"]) in patient.fake.callback_answers, f"{data!r} was not answered"
-    assert patient.fake.unanswered_callback_queries() == []
-    assert_healthy(patient, replies)
+async def test_any_button_data_is_answered_validly(harness: Harness, answer: SentMessage, data: str) -> None:
+    # The same patient and message for every example: presses pile up as a real session's would.
+    errors_before = len(harness.errors)
+    update = factories.make_callback_update(data, answer.payload, harness.user)
+    replies = await harness.send(update, harness.user["id"])
+    assert str(update["callback_query"]["id"]) in harness.fake.callback_answers, f"{data!r} was not answered"
+    assert harness.fake.unanswered_callback_queries() == []
+    assert_healthy(harness, replies, errors_before)
