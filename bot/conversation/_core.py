@@ -165,7 +165,7 @@ class Conversation:
             related = [
                 self.knowledge.intent(r)
                 for r in intent.related
-                if not (offers_scan and self.knowledge.intent(r).kind == "flow")
+                if self.knowledge.intent(r).kind != "flow" or (context.private_chat and not offers_scan)
             ][:MAX_RELATED]
             if related:
                 rows.append(tuple(Button(r.title, Action("topic", (r.id,))) for r in related[:2]))

@@ -139,9 +139,11 @@ class ReminderDispatcher:
             report.missed += 1
             return
         reply = reminder_reply(self.renderer, reminder)
+        # The slot is held until the outcome is recorded: a crash can then repeat at most CONCURRENT_SENDS
+        # messages, however slowly the database records them.
         async with self._semaphore:
             result = await self.send(reminder.chat_id, reply)
-        await self._record(reminder, result, report)
+            await self._record(reminder, result, report)
 
     async def _record(self, reminder: ClaimedReminder, result: SendResult, report: TickReport) -> None:
         now = self.clock()

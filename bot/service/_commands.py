@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.service._patient import PatientService
+from bot.service._patient import PatientService, clean_text
 from bot.service._types import Response, Sender
 
 CommandHandler = Callable[[PatientService, Sender, str | None], Awaitable[Response]]
@@ -47,4 +47,5 @@ async def run_command(service: PatientService, sender: Sender, name: str, argume
     handler = PATIENT_COMMANDS.get(name.lower())
     if handler is None:
         return await service.unknown_command(sender, f"/{name}")
-    return await handler(service, sender, argument.strip() if argument and argument.strip() else None)
+    argument = clean_text(argument).strip() if argument else None
+    return await handler(service, sender, argument or None)

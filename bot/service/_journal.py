@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Button, Keyboard
@@ -59,7 +60,8 @@ class JournalFlows(ServiceBase):
             (self.button("another_prompt", "reflect", following),),
             (self.button("cancel", "flowcancel"),),
         )
-        return self.say("reflect_prompt", buttons, prompt=self.prompts[key])
+        # The prompts are our own content, written in Telegram HTML: render them as markup, not as text.
+        return self.say("reflect_prompt", buttons, prompt=Markup(self.prompts[key]))
 
     async def save_reflection(self, session: AsyncSession, user: UserRecord, text: str, key: str) -> Response:
         entry = text.strip()

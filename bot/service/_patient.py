@@ -22,6 +22,12 @@ from bot.storage.records import UserRecord
 
 logger = logging.getLogger(__name__)
 
+
+def clean_text(text: str) -> str:
+    """Drop NUL characters: no person types one, and PostgreSQL cannot store text that holds one."""
+    return text.replace("\x00", "")
+
+
 _MORE = re.compile(
     r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I
 )
@@ -106,6 +112,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
 
     async def text(self, sender: Sender, text: str) -> Response:
         """Answer a message: safety first, then any guided flow under way, then the knowledge base."""
+        text = clean_text(text)
         async with self.db.session() as session:
             user, returning = await self.visit(session, sender)
             context = await self.context(session, user, sender)
@@ -118,7 +125,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 logger.info(
                     "answered intent=%s level=short version=%s", safety, self.domain.knowledge.version
                 )
-                return Response((*prefix, self.conversation.answer(safety, "short", context)))
+                return Response((self.conversation.answer(safety, "short", context),))
             dialog = await repo.get_dialog(session, user.id) if sender.private else None
             if dialog is not None and self.clock() - dialog.updated_at > DIALOG_TTL:
                 await repo.clear_dialog(session, user.id)
@@ -145,7 +152,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
             replies = [*prefix, *outcome.replies]
             if outcome.start_flow == "scan" and sender.private:
-                flow = await self.scan_flow(session, sender, user, None)
+                flow = await self.needs_consent(session, user, "scan", "scan") or await self.scan_flow(
+                    session, sender, user, None
+                )
                 replies.extend(flow.replies)
             return Response(tuple(replies))
 
@@ -188,7 +197,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
     ) -> Response:
         intent = self.domain.knowledge.intents.get(intent_id)
         if intent is None:
-            return self.say("expired_button")
+            return self.expired()
         if level is None:
             current = user.last_level if user.last_intent == intent_id and user.last_level else "short"
             level = intent.next_level(current)
@@ -197,7 +206,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         context = await self.context(session, user, sender)
         reply = self.conversation.more(intent_id, level, context)
         if reply is None:
-            return self.say("expired_button")
+            return self.expired()
         if reply.intent:
             await repo.update_user(session, user.id, last_intent=intent_id, last_level=level)
         return Response.of(reply)
@@ -258,7 +267,10 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 intent = self.domain.knowledge.intent(args[0])
                 context = await self.context(session, user, sender)
                 if intent.kind == "flow":
-                    return await self.scan_flow(session, sender, user, None)
+                    if not sender.private:
+                        return self.group_refusal()
+                    asked = await self.needs_consent(session, user, "scan", "scan")
+                    return asked or await self.scan_flow(session, sender, user, None)
                 reply = self.conversation.answer(intent.id, "short", context)
                 await repo.update_user(session, user.id, last_intent=intent.id, last_level="short")
                 return Response.of(reply)

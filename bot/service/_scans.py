@@ -117,7 +117,7 @@ class ScanFlows(ServiceBase):
             return self.say(
                 "scan_date_problem",
                 buttons,
-                kind=result.kind,
+                problem=result.kind,
                 date=format_date(result.alternative) if result.alternative else None,
                 today=format_date(today),
                 latest=format_date(add_years(today, MAX_YEARS_AHEAD)),
@@ -223,6 +223,12 @@ class ScanFlows(ServiceBase):
             return asked or await self.scan_flow(session, sender, user, None)
         if verb == "scandate":
             return await self._confirmed_date(session, user, args)
+        if verb == "next":
+            return (
+                await self._next_scan(session, sender, user, int(args[0]), args[1])
+                if args[0].isdigit()
+                else None
+            )
         if not args[-1].isdigit():
             return None
         if verb == "scancancel":
@@ -244,8 +250,6 @@ class ScanFlows(ServiceBase):
             return Response(document=Document("dexa-scan.ics", content, caption, "text/calendar"))
         if verb == "rem":
             return await self._reminder_button(session, sender, user, args[0], int(args[1]))
-        if verb == "next":
-            return await self._next_scan(session, sender, user, int(args[0]), args[1])
         return None
 
     async def _confirmed_date(
