@@ -107,10 +107,10 @@ _NOT_NOW = re.compile(
     r"\b(will(?! not)|would(?! not)|could(?! not)|might|if|risk|risks|chance|chances|likely|likelihood|prevent|avoid|odds|"
     r"how many|percent|worried about|afraid of|scared of|fear of|in case|what happens|"
     r"years ago|year ago|months ago|last year|in the past|history|previous|previously|when i was|does that|"
-    r"do i need|am i)\b"
+    r"do i need|am i|is that common|is it common|how common|is that usual|is that normal for)\b"
 )
 _PRESENT_CUES = re.compile(
-    r"\b(just now|right now|and now|now i|today|this morning|tonight|last night|an hour|minutes ago|"
+    r"\b(just now|right now|and now|today|this morning|tonight|last night|an hour|minutes ago|"
     r"cannot|cant|help me|please help|hurts|hurting|swollen|swelling|bleeding|agony)\b"
 )
 
