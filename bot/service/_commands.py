@@ -23,6 +23,7 @@ PATIENT_COMMANDS: dict[str, CommandHandler] = {
     "mydata": lambda s, who, arg: s.mydata(who),
     "forget": lambda s, who, arg: s.forget(who),
     "stop": lambda s, who, arg: s.stop(who),
+    "sources": lambda s, who, arg: s.sources(who),
 }
 
 # The command menu Telegram shows (set_my_commands): name -> description.
@@ -37,6 +38,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("mydata", "Everything stored about you"),
     ("forget", "Delete everything stored about you"),
     ("stop", "Pause reminders and updates"),
+    ("sources", "Where my information comes from"),
     ("help", "What I can do"),
     ("start", "Welcome and privacy note"),
 )

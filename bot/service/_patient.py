@@ -64,6 +64,13 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
     async def topics(self, sender: Sender) -> Response:
         return Response.of(self.conversation.topics())
 
+    async def sources(self, sender: Sender) -> Response:
+        """Show the article's references and the content version."""
+        async with self.db.session() as session:
+            user, _ = await self.visit(session, sender)
+            context = await self.context(session, user, sender)
+        return Response.of(self.conversation.answer("sources", "short", context))
+
     async def unknown_command(self, sender: Sender, command: str) -> Response:
         return self.say("unknown_command", command=command[:64])
 
