@@ -104,12 +104,6 @@ async def test_a_question_mentioning_the_bot_in_a_group_is_answered(harness: Har
     assert answer.text is not None and "DEXA" in answer.text and "Source:" in answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in a group the DEXA answer lists the set_reminder flow among its related topics, so it "
-    "offers 'Set a scan reminder' (topic:set_reminder) there; Conversation.answer only drops it when "
-    "it adds its own private-chat scan button",
-)
 async def test_dexa_answer_in_a_group_offers_no_scan_reminder(harness: Harness) -> None:
     answer = only(await harness.say_in(GROUP, "what is a dexa scan?"))
     assert answer.text is not None and "DEXA" in answer.text
@@ -117,12 +111,6 @@ async def test_dexa_answer_in_a_group_offers_no_scan_reminder(harness: Harness) 
     assert all(button.get("callback_data") not in {"scan", "topic:set_reminder"} for button in answer.buttons)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the button topic:set_reminder pressed in a group starts the personal scan flow there "
-    "(time-zone question in the group, a dialog stored, no consent asked); 'topic' is not in the "
-    "personal verbs and a flow topic goes straight to scan_flow",
-)
 async def test_scan_reminder_topic_pressed_in_a_group_starts_no_personal_flow(harness: Harness) -> None:
     answer = only(await harness.say_in(GROUP, "what should I ask my doctor"))
     query_answer, replies = await harness.press_data(answer, "topic:set_reminder")
@@ -132,11 +120,6 @@ async def test_scan_reminder_topic_pressed_in_a_group_starts_no_personal_flow(ha
     assert [reply.text for reply in replies] in ([], [harness.ui("group_notice")])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: every visit stores the chat it came from as the user's chat_id (get_or_create_user), so "
-    "after one message in a group the patient's scan reminders are sent to the group",
-)
 async def test_scan_reminders_stay_private_after_the_patient_writes_in_a_group(harness: Harness) -> None:
     uid = harness.user["id"]
     await harness.consent()

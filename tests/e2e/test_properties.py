@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.conversation._actions import VERBS
@@ -116,13 +116,7 @@ async def test_any_text_gets_a_valid_reply_and_no_error(
     assert_healthy(harness, replies, errors_before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (also in tests/e2e/test_scan_flow.py): a date /scan cannot read crashes rendering "
-    "answers/ui/scan_date_problem.html.j2 ('kind' is taken by ServiceBase.ui's own parameter), so "
-    "the patient gets the error apology",
-)
-@settings(BOUNDED, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # no shrinking: it costs minutes
+@BOUNDED
 @given(text=texts, inline=st.booleans())
 async def test_any_text_as_a_scan_date_gets_a_valid_reply_and_no_error(
     harness: Harness, text: str, inline: bool
