@@ -164,6 +164,27 @@ async def test_scripted_patient_journey(harness: Harness) -> None:
     assert harness.errors == []
 
 
+SPEC_PATIENT_COMMANDS = [
+    "start", "help", "topics", "scan", "reminders", "timezone",
+    "reflect", "questions", "settings", "mydata", "forget", "stop",
+]  # fmt: skip
+
+
+async def test_menu_and_help_offer_every_patient_command_and_each_one_works(harness: Harness) -> None:
+    await consent(harness)
+    menu = [c["command"] for commands in harness.fake.commands.values() for c in commands]
+    assert set(SPEC_PATIENT_COMMANDS) <= set(menu)
+    help_text = only(await harness.say("/help")).text
+    assert help_text is not None
+    assert [c for c in SPEC_PATIENT_COMMANDS if f"/{c}" not in help_text] == []
+    unknown = harness.ui("unknown_command", command="/x").split("/x")[0]
+    for command in menu:
+        replies = await harness.say(f"/{command}")
+        assert replies, command
+        assert not (replies[0].text or "").startswith(unknown), command
+    assert harness.errors == []
+
+
 # -- consent ---------------------------------------------------------------------------------------
 
 
