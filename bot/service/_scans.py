@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Keyboard
+from bot.conversation import Keyboard, Reply
 from bot.scheduling import (
     DateOrder,
     DateProblem,
@@ -130,6 +130,17 @@ class ScanFlows(ServiceBase):
     ) -> Response:
         """Store the scan with its reminders and confirm it unambiguously."""
         zone = self.zone(user)
+        planned = self._plan(user, scan_date, scan_time, zone)
+        scan = await repo.create_scan(session, user.id, scan_date, scan_time, zone, planned, now=self.clock())
+        await repo.clear_dialog(session, user.id)
+        reminders = await repo.list_reminders(session, user.id, ("pending",))
+        logger.info("saved a scan with %d reminders", len(reminders))
+        return Response.of(self._scan_saved(user, scan, reminders))
+
+    def _plan(
+        self, user: UserRecord, scan_date: dt.date, scan_time: dt.time | None, zone: str
+    ) -> list[tuple[str, int | None, dt.datetime]]:
+        """Plan a scan's reminders with the user's lead times, as rows for the repositories."""
         planned = plan_scan_reminders(
             scan_date=scan_date,
             scan_time=scan_time,
@@ -138,27 +149,18 @@ class ScanFlows(ServiceBase):
             two_hours_before=user.two_hours_before,
             now=self.clock(),
         )
-        scan = await repo.create_scan(
-            session,
-            user.id,
-            scan_date,
-            scan_time,
-            zone,
-            [(p.kind, p.lead_days, p.due_at) for p in planned],
-            now=self.clock(),
-        )
-        await repo.clear_dialog(session, user.id)
-        reminders = await repo.list_reminders(session, user.id, ("pending",))
-        logger.info("saved a scan with %d reminders", len(reminders))
-        return Response.of(self._scan_saved(user, scan, reminders))
+        return [(p.kind, p.lead_days, p.due_at) for p in planned]
 
-    def _scan_saved(self, user: UserRecord, scan: ScanRecord, reminders: list[ReminderRecord]) -> Any:
-        buttons: Keyboard = (
-            (self.button("add_to_calendar", "ics", str(scan.id)),),
-            (self.button("change_date", "scan"), self.button("cancel_scan", "scancancel", str(scan.id))),
-        )
+    def _scan_reply(
+        self,
+        template: str,
+        user: UserRecord,
+        scan: ScanRecord,
+        reminders: list[ReminderRecord],
+        buttons: Keyboard,
+    ) -> Reply:
         return self.ui(
-            "scan_saved",
+            template,
             buttons,
             scan=self.describe_scan(scan),
             zone=scan.timezone,
@@ -167,25 +169,23 @@ class ScanFlows(ServiceBase):
             paused=user.paused,
         )
 
+    def _scan_saved(self, user: UserRecord, scan: ScanRecord, reminders: list[ReminderRecord]) -> Reply:
+        buttons: Keyboard = (
+            (self.button("add_to_calendar", "ics", str(scan.id)),),
+            (self.button("change_date", "scan"), self.button("cancel_scan", "scancancel", str(scan.id))),
+        )
+        return self._scan_reply("scan_saved", user, scan, reminders, buttons)
+
     async def reschedule(self, session: AsyncSession, user: UserRecord) -> int:
         """Re-plan the upcoming scan's reminders after a change of time zone or lead times."""
         scan = await repo.get_upcoming_scan(session, user.id)
         if scan is None:
             return 0
         zone = self.zone(user)
-        planned = plan_scan_reminders(
-            scan_date=scan.scan_date,
-            scan_time=scan.scan_time,
-            timezone=zone,
-            lead_days=user.lead_days_list,
-            two_hours_before=user.two_hours_before,
-            now=self.clock(),
-        )
+        planned = self._plan(user, scan.scan_date, scan.scan_time, zone)
         if zone != scan.timezone:
             await repo.set_scan_timezone(session, scan.id, zone)
-        replaced = await repo.replace_pending_reminders(
-            session, scan.id, [(p.kind, p.lead_days, p.due_at) for p in planned], kinds=RESCHEDULED_KINDS
-        )
+        replaced = await repo.replace_pending_reminders(session, scan.id, planned, kinds=RESCHEDULED_KINDS)
         return len(replaced)
 
     # -- listing ---------------------------------------------------------------------------------
@@ -202,15 +202,7 @@ class ScanFlows(ServiceBase):
             (self.button("add_to_calendar", "ics", str(scan.id)),),
             (self.button("settings_lead", "set", "lead"),),
         )
-        return self.say(
-            "reminders_list",
-            buttons,
-            scan=self.describe_scan(scan),
-            zone=scan.timezone,
-            reminders=self._reminder_lines(reminders, scan.timezone),
-            reminders_enabled=user.reminders_enabled,
-            paused=user.paused,
-        )
+        return Response.of(self._scan_reply("reminders_list", user, scan, reminders, buttons))
 
     # -- buttons ---------------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from typing import Any
 
 from telegram import Update
@@ -38,3 +41,11 @@ def sender_of(update: Update) -> Sender | None:
         first_name=(user.first_name or "")[:64],
         private=chat.type == ChatType.PRIVATE,
     )
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Set ``stop`` on SIGINT or SIGTERM, where the platform allows signal handlers."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)

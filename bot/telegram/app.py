@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -17,7 +16,7 @@ from bot.dispatch import ReminderDispatcher
 from bot.runtime import open_runtime
 from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
-from bot.telegram._context import RUNTIME_KEY, runtime_of
+from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
 from bot.telegram._sender import telegram_send
 from bot.telegram.handlers import buttons, commands, errors, messages
 
@@ -123,16 +122,11 @@ def run_worker(settings: Settings) -> int:
 async def _worker(settings: Settings) -> int:
     application = build_application(settings, dispatch=False)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
+    # `async with application` initialises the bot (and its rate limiter) but takes no updates and runs no
+    # post_init: the worker opens its own runtime.
     async with application:
-        runtime = runtime_of(application) if RUNTIME_KEY in application.bot_data else None
-        if runtime is None:
-            # `async with application` runs initialize() but not post_init; open the runtime here.
-            runtime = await open_runtime(settings)
-            application.bot_data[RUNTIME_KEY] = runtime
+        runtime = await open_runtime(settings)
         dispatcher = ReminderDispatcher(
             runtime.database, runtime.domain.renderer, telegram_send(application.bot), utcnow
         )

@@ -7,11 +7,9 @@ the server puts each update on the application's queue and PTB processes it as u
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
-import signal
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,7 +20,7 @@ from telegram import Update
 from bot.metrics import REGISTRY
 from bot.settings import Settings
 from bot.storage import check_database
-from bot.telegram._context import runtime_of
+from bot.telegram._context import runtime_of, stop_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +70,7 @@ async def run_webhook(application: Any, settings: Settings) -> int:
         logger.error("webhook mode needs BONEBOT_WEBHOOK_URL and BONEBOT_WEBHOOK_SECRET")
         return 2
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
     async with application:
         if application.post_init:
             await application.post_init(application)
