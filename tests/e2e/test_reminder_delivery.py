@@ -140,13 +140,6 @@ async def test_cancel_from_a_reminder_cancels_the_scan(scan_set: Harness) -> Non
     assert await deliver_at(harness, ONE_DAY) == []
 
 
-NEXT_SCAN_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ScanFlows.scan_action returns None when args[-1] is not a number, before it reaches the "
-    "'next' verb, whose args end with '1y', '2y' or 'pick': every next-scan button answers 'expired'",
-)
-
-
 async def test_follow_up_after_the_scan_asks_how_it_went(scan_set: Harness) -> None:
     harness = scan_set
     await deliver_at(harness, SEVEN_DAYS)
@@ -157,7 +150,6 @@ async def test_follow_up_after_the_scan_asks_how_it_went(scan_set: Harness) -> N
     assert labels(follow_up) == ["In 1 year", "In 2 years", "Pick a date"]
 
 
-@NEXT_SCAN_BUG
 @pytest.mark.parametrize(
     ("label", "next_day", "next_text"),
     [
@@ -184,7 +176,6 @@ async def test_follow_up_button_saves_the_next_scan(
     assert [r.kind for r in await harness.db_reminders()] == ["lead", "lead", "followup"]
 
 
-@NEXT_SCAN_BUG
 async def test_follow_up_pick_a_date_asks_for_it(scan_set: Harness) -> None:
     harness = scan_set
     (follow_up,) = [m for m in await deliver_at(harness, FOLLOW_UP) if m.buttons]

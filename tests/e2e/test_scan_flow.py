@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -17,7 +16,6 @@ from tests.fakes.bot_api import SentMessage
 
 pytestmark = pytest.mark.usefixtures("telegram_ignores_ptb_extras")
 
-F = TypeVar("F", bound=Callable[..., Any])
 LONDON = "Europe/London"
 PARIS = "Europe/Paris"
 # The harness clock starts on Monday 11 January 2027; 15 March 2027 is a Monday, before either zone's DST.
@@ -75,19 +73,11 @@ async def open_date_question(harness: Harness) -> SentMessage:
     return replies[-1]
 
 
-def survives_handler_errors(test: F) -> F:
-    """Let a test that checks only stored state pass while a known bug still makes a handler raise."""
-    test.survives_handler_errors = True  # type: ignore[attr-defined]
-    return test
-
-
 @pytest.fixture(autouse=True)
-async def no_handler_errors(request: pytest.FixtureRequest, harness: Harness) -> AsyncIterator[None]:
-    """Fail a passing test if any handler raised: a crash answered politely is still a crash."""
+async def no_handler_errors(harness: Harness) -> AsyncIterator[None]:
+    """Fail the test if any handler raised: a crash answered politely is still a crash."""
     yield
-    expected_to_fail = request.node.get_closest_marker("xfail") is not None
-    if not expected_to_fail and not getattr(request.function, "survives_handler_errors", False):
-        assert harness.errors == [], f"handlers raised: {harness.errors!r}"
+    assert harness.errors == [], f"handlers raised: {harness.errors!r}"
 
 
 # -- the flow ------------------------------------------------------------------------------------------
@@ -128,11 +118,6 @@ async def test_scan_asks_the_time_zone_first_then_the_date_and_confirms(harness:
     assert await harness.db_dialog() is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: answers/ui/scan_saved.html.j2 and reminders_list.html.j2 lose the line break after "
-    "each reminder ('{% endif %}' newline eaten by trim_blocks), so the list runs together on one line",
-)
 async def test_confirmation_lists_one_reminder_per_line(harness: Harness) -> None:
     confirmation = await scan_saved(harness)
     lines = [line for line in text(confirmation).splitlines() if line.startswith("•")]
@@ -208,12 +193,6 @@ async def test_a_scan_today_is_allowed_with_only_the_follow_up(harness: Harness)
     assert local_text(reminders[0].due_at, LONDON) == "Tuesday 12 January 2027 at 10:00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ScanFlows._scan_date_text passes kind=result.kind to self.say(), whose ui() takes "
-    "'kind' as the Reply kind, so scan_date_problem.html.j2 renders without 'kind' and raises "
-    "UndefinedError: every date problem answers 'Sorry, something went wrong'",
-)
 async def test_month_first_date_is_questioned_when_day_first_and_the_button_saves_it(
     harness: Harness,
 ) -> None:
@@ -230,7 +209,6 @@ async def test_month_first_date_is_questioned_when_day_first_and_the_button_save
     assert scan is not None and scan.scan_date == SCAN_DAY
 
 
-@survives_handler_errors
 async def test_month_first_date_is_never_swapped_silently(harness: Harness) -> None:
     await harness.consent()
     await set_zone(harness, LONDON)
@@ -266,7 +244,6 @@ BAD_DATES = [
 ]
 
 
-@survives_handler_errors  # the reply crashes (see the xfail below); the stored state must not
 @pytest.mark.parametrize(("bad", "_explanation"), BAD_DATES)
 async def test_bad_date_saves_nothing_and_a_valid_date_still_completes(
     harness: Harness, bad: str, _explanation: str
@@ -280,11 +257,6 @@ async def test_bad_date_saves_nothing_and_a_valid_date_still_completes(
     assert len(await harness.db_reminders()) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: every date problem crashes rendering scan_date_problem.html.j2 ('kind' is swallowed by "
-    "ServiceBase.ui's own kind parameter), so the patient gets 'something went wrong' instead of the reason",
-)
 @pytest.mark.parametrize(("bad", "explanation"), BAD_DATES)
 async def test_bad_date_is_explained_with_a_second_chance(
     harness: Harness, bad: str, explanation: str
@@ -299,11 +271,6 @@ async def test_bad_date_is_explained_with_a_second_chance(
     assert dialog is not None and (dialog.flow, dialog.step) == ("scan", "await_date")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a date problem given inline ('/scan 2026-12-01') crashes the same way (scan_date_problem "
-    "rendered without 'kind')",
-)
 async def test_bad_inline_date_opens_the_question(harness: Harness) -> None:
     await harness.consent()
     await set_zone(harness, LONDON)

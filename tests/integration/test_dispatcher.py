@@ -422,12 +422,6 @@ class SlowToRecord:
             yield session
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ReminderDispatcher._deliver releases its send slot before _record commits the outcome, so "
-    "while recording is slow (pool exhausted, busy database) sends go on: a crash then repeats more "
-    "messages than CONCURRENT_SENDS (seen 25-28 of 25 with real workers, up to a whole batch here)",
-)
 async def test_sends_not_yet_recorded_never_exceed_the_send_concurrency(
     database: Database, renderer: Renderer, clock: Clock
 ) -> None:
