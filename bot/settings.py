@@ -26,6 +26,7 @@ class Settings:
     admin_ids: frozenset[int] = frozenset()
     default_timezone: str = "UTC"
     dispatch_interval: float = 30.0
+    lease_seconds: float = 120.0
     emergency_contacts_path: Path | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -77,6 +78,13 @@ class Settings:
             interval = -1.0
         if not 0 < interval <= 3600:
             raise SettingsError("BONEBOT_DISPATCH_INTERVAL must be a number of seconds between 0 and 3600")
+        lease_text = get("BONEBOT_LEASE_SECONDS") or "120"
+        try:
+            lease = float(lease_text)
+        except ValueError:
+            lease = -1.0
+        if not 1 <= lease <= 3600:
+            raise SettingsError("BONEBOT_LEASE_SECONDS must be a number of seconds between 1 and 3600")
         contacts_text = get("BONEBOT_EMERGENCY_CONTACTS")
         contacts = Path(contacts_text) if contacts_text else None
         if contacts is not None and not contacts.is_file():
@@ -98,6 +106,7 @@ class Settings:
             admin_ids=frozenset(admin_ids),
             default_timezone=timezone,
             dispatch_interval=interval,
+            lease_seconds=lease,
             emergency_contacts_path=contacts,
             webhook_url=webhook_url,
             webhook_secret=get("BONEBOT_WEBHOOK_SECRET"),

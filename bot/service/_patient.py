@@ -42,8 +42,11 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
     async def start(self, sender: Sender, code: str | None = None) -> Response:
         """Welcome the user, resume paused messages, and ask for consent if not yet given."""
         async with self.db.session() as session:
-            user, _ = await self.visit(session, sender)
+            user, returning = await self.visit(session, sender)
             replies: list[Reply] = []
+            if returning:
+                # Unblocking the bot in Telegram sends /start: tell them what is still set.
+                replies.append(await self._welcome_back(session, user))
             if user.paused:
                 await repo.update_user(session, user.id, paused=False)
                 replies.append(self.ui("resumed"))

@@ -182,7 +182,15 @@ class ScanFlows(ServiceBase):
         if scan is None:
             return 0
         zone = self.zone(user)
-        planned = self._plan(user, scan.scan_date, scan.scan_time, zone)
+        done = {
+            (r.kind, r.lead_days)
+            for r in await repo.list_reminders(session, user.id, ("claimed", "sent", "missed"))
+            if r.scan_id == scan.id
+        }
+        # A reminder that already went out (or is going out) is not planned again at its new moment.
+        planned = [
+            row for row in self._plan(user, scan.scan_date, scan.scan_time, zone) if row[:2] not in done
+        ]
         if zone != scan.timezone:
             await repo.set_scan_timezone(session, scan.id, zone)
         replaced = await repo.replace_pending_reminders(session, scan.id, planned, kinds=RESCHEDULED_KINDS)

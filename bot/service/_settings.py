@@ -182,7 +182,9 @@ class SettingsFlows(ServiceBase):
     async def _resolve(
         self, session: AsyncSession, sender: Sender, user: UserRecord, text: str, *, skip: bool = False
     ) -> Response:
-        zones = resolve_timezone(text[:100])
+        common = {label.lower(): zone for label, zone in common_timezones()}
+        picked = common.get(" ".join(text.lower().split()))
+        zones = [picked] if picked else resolve_timezone(text[:100])
         if len(zones) == 1:
             return await self._set_timezone(session, sender, user, zones[0])
         if zones:

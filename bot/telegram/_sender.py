@@ -22,6 +22,8 @@ def telegram_send(bot: Bot) -> SendFn:
 
     async def send(chat_id: int, reply: Reply) -> SendResult:
         try:
+            # PTB's rate limiter sleeps off one 429 itself (max_retries=1); a second comes back here. The
+            # claim's lease (BONEBOT_LEASE_SECONDS) must outlast that sleep, or another dispatcher may resend.
             await send_reply(bot, chat_id, reply)
         except Forbidden:
             return SendResult(SendOutcome.BLOCKED)

@@ -80,7 +80,11 @@ def start_dispatcher(application: AnyApplication, clock: Clock = utcnow) -> None
     """Start the reminder dispatcher as a background task of the application."""
     runtime = runtime_of(application)
     dispatcher = ReminderDispatcher(
-        runtime.database, runtime.domain.renderer, telegram_send(application.bot), clock
+        runtime.database,
+        runtime.domain.renderer,
+        telegram_send(application.bot),
+        clock,
+        lease_seconds=runtime.settings.lease_seconds,
     )
     stop = asyncio.Event()
     application.bot_data[STOP_EVENT] = stop
@@ -128,7 +132,11 @@ async def _worker(settings: Settings) -> int:
     async with application:
         runtime = await open_runtime(settings)
         dispatcher = ReminderDispatcher(
-            runtime.database, runtime.domain.renderer, telegram_send(application.bot), utcnow
+            runtime.database,
+            runtime.domain.renderer,
+            telegram_send(application.bot),
+            utcnow,
+            lease_seconds=settings.lease_seconds,
         )
         try:
             await dispatcher.run(stop, settings.dispatch_interval)

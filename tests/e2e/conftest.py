@@ -238,30 +238,3 @@ async def harness(
     """Yield a bot running against the fake Bot API on a migrated SQLite or PostgreSQL database."""
     async with running_bot(database_url, database, fake_bot_api) as running:
         yield running
-
-
-# Parameters PTB adds to requests of methods that do not take them; Telegram ignores unknown parameters.
-_PTB_EXTRAS: dict[str, frozenset[str]] = {
-    # Bot._send_message passes the Defaults(parse_mode=HTML) value on, even for editMessageReplyMarkup.
-    "editMessageReplyMarkup": frozenset({"parse_mode"}),
-}
-
-
-@pytest.fixture
-def telegram_ignores_ptb_extras(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the fake drop parameters PTB adds where api.json has none, as Telegram does, instead of refusing.
-
-    Without it every button that only clears a keyboard (Got it, Snooze, Cancel scan) is refused with
-    400 "unknown parameter 'parse_mode'" and reported as a violation.
-    """
-    from tests.fakes.spec import ApiSpec
-
-    check = ApiSpec.check
-
-    def lenient(
-        self: ApiSpec, method: str, raw: Mapping[str, Any], files: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], list[str]]:
-        extras = _PTB_EXTRAS.get(method, frozenset())
-        return check(self, method, {k: v for k, v in raw.items() if k not in extras}, files)
-
-    monkeypatch.setattr(ApiSpec, "check", lenient)

@@ -14,8 +14,6 @@ from bot.telegram.app import start_dispatcher, stop_dispatcher
 from tests.e2e.conftest import Harness
 from tests.fakes.bot_api import SentMessage
 
-pytestmark = pytest.mark.usefixtures("telegram_ignores_ptb_extras")
-
 LONDON = ZoneInfo("Europe/London")
 # With the scan on Monday 15 March 2027 in London (UTC+0 until 28 March):
 SEVEN_DAYS = dt.datetime(2027, 3, 8, 9, 0, tzinfo=dt.UTC)
@@ -198,12 +196,6 @@ async def test_reminders_missed_while_down_are_sent_only_if_recent(scan_set: Har
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ScanFlows.reschedule re-plans every lead/two_hours/followup reminder and "
-    "replace_pending_reminders inserts them all, ignoring ones already sent: moving west after the "
-    "7-day reminder went out schedules a second 'your scan is in 7 days' a few hours later",
-)
 async def test_moving_west_after_a_reminder_was_sent_does_not_send_it_again(scan_set: Harness) -> None:
     harness = scan_set
     await deliver_at(harness, SEVEN_DAYS)
@@ -251,12 +243,6 @@ async def test_blocked_user_is_marked_and_welcomed_back_when_they_write(scan_set
     assert "tomorrow" in text(tomorrow)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: only PatientService.text() adds the welcome-back notice; a blocked user who comes back "
-    "with /start (what Telegram sends when they unblock the bot) is unblocked but not told which "
-    "reminders are still set",
-)
 async def test_blocked_user_coming_back_with_start_is_told_their_reminders(scan_set: Harness) -> None:
     harness = scan_set
     harness.fake.fail_next("sendMessage", error_code=403, chat_id=harness.user["id"])

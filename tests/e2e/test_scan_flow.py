@@ -14,8 +14,6 @@ from bot.storage.records import ReminderRecord
 from tests.e2e.conftest import Harness
 from tests.fakes.bot_api import SentMessage
 
-pytestmark = pytest.mark.usefixtures("telegram_ignores_ptb_extras")
-
 LONDON = "Europe/London"
 PARIS = "Europe/Paris"
 # The harness clock starts on Monday 11 January 2027; 15 March 2027 is a Monday, before either zone's DST.
@@ -154,11 +152,20 @@ async def test_typing_a_city_answers_the_time_zone_question(harness: Harness) ->
 async def test_an_ambiguous_city_offers_choices_and_the_flow_continues(harness: Harness) -> None:
     await harness.consent()
     await harness.say("/scan 15 March")
-    # Paris, France and Paris, Texas: the patient taps theirs.
-    choices = await harness.say("Paris")
-    assert "Europe/Paris" in labels(choices[-1])
+    # Birmingham, England and Birmingham, Alabama: the patient taps theirs.
+    choices = await harness.say("Birmingham")
+    assert {"Europe/London", "America/Chicago"} <= set(labels(choices[-1]))
     assert await harness.db_scan() is None
-    replies = await harness.press(choices[-1], "Europe/Paris")
+    replies = await harness.press(choices[-1], "America/Chicago")
+    assert "Your time zone is now America/Chicago" in text(replies[0])
+    assert f"Saved: your DEXA scan is on {SCAN_TEXT} (America/Chicago time)" in text(replies[-1])
+
+
+async def test_a_city_among_the_one_tap_choices_is_taken_as_that_city(harness: Harness) -> None:
+    await harness.consent()
+    await harness.say("/scan 15 March")
+    # "Paris" also names towns in Texas and Ontario; typed where the one-tap choices offer Paris, it is Paris.
+    replies = await harness.say("paris")
     assert "Your time zone is now Europe/Paris" in text(replies[0])
     assert f"Saved: your DEXA scan is on {SCAN_TEXT} (Europe/Paris time)" in text(replies[-1])
 
