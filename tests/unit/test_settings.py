@@ -26,6 +26,7 @@ def test_reads_every_variable() -> None:
             "BONEBOT_DEFAULT_TIMEZONE": "Europe/London",
             "BONEBOT_DISPATCH_INTERVAL": "5",
             "BONEBOT_PORT": "9090",
+            "BONEBOT_LEASE_SECONDS": "15",
         }
     )
     assert settings.telegram_token == "123456:ABC-def"
@@ -35,6 +36,7 @@ def test_reads_every_variable() -> None:
     assert settings.default_timezone == "Europe/London"
     assert settings.dispatch_interval == 5.0
     assert settings.port == 9090
+    assert settings.lease_seconds == 15.0
 
 
 @pytest.mark.parametrize(
@@ -49,6 +51,8 @@ def test_reads_every_variable() -> None:
         ("BONEBOT_DISPATCH_INTERVAL", "0"),
         ("BONEBOT_EMERGENCY_CONTACTS", "/no/such/file.yaml"),
         ("BONEBOT_PORT", "99999"),
+        ("BONEBOT_LEASE_SECONDS", "0"),
+        ("BONEBOT_LEASE_SECONDS", "long"),
     ],
 )
 def test_bad_setting_names_its_variable(name: str, value: str) -> None:
