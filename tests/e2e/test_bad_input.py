@@ -113,6 +113,9 @@ async def test_forged_button_data_gets_the_expired_notice_and_changes_nothing(ha
     updates = [factories.make_callback_update(data, answer.payload, harness.user) for data in forged]
     for update in updates:
         harness.fake.push_update(update)
+    # settle() alone could return while handlers still wait for the database, before they answer.
+    ids = {str(u["callback_query"]["id"]) for u in updates}
+    await harness.fake.wait_until(lambda: ids <= set(harness.fake.callback_answers), timeout=10)
     await harness.fake.settle()
     answers = [harness.fake.callback_answers.get(str(u["callback_query"]["id"])) for u in updates]
     assert [(a or {}).get("text") for a in answers] == [expired] * len(forged), list(
