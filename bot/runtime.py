@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
 from bot.contacts import EmergencyDirectory
 from bot.domain import Domain, load_domain
+from bot.scheduling import resolve_timezone
 from bot.service import Clock, PatientService, utcnow
 from bot.settings import Settings
 from bot.storage import Database, upgrade
@@ -36,5 +38,7 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bo
     database = Database.connect(settings.database_url)
     directory = EmergencyDirectory.load(settings.emergency_contacts_path)
     service = PatientService(domain, database, settings, directory, clock)
+    # The city table behind /timezone takes about a second to load: do it now, not on a patient's message.
+    await asyncio.to_thread(resolve_timezone, "London")
     logger.info("content version %s, %d intents", domain.knowledge.version, len(domain.knowledge.intents))
     return Runtime(settings, domain, database, directory, service)

@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 8
 CONCURRENT_SENDS = 25
 UNANSWERED_RETENTION = dt.timedelta(days=90)
 MAINTENANCE_EVERY = dt.timedelta(hours=1)
+ABANDONED_FLOW = dt.timedelta(days=2)  # the service forgets a flow this old too (DIALOG_TTL)
 
 
 class SendOutcome(enum.Enum):
@@ -175,15 +176,17 @@ class ReminderDispatcher:
                 report.failed += 1
 
     async def maintain(self) -> None:
-        """Delete unanswered questions older than 90 days (hourly)."""
+        """Delete unanswered questions older than 90 days and flows abandoned for two days (hourly)."""
         now = self.clock()
         if self._last_maintenance and now - self._last_maintenance < MAINTENANCE_EVERY:
             return
         self._last_maintenance = now
         async with self.db.session() as session:
             purged = await repo.purge_unanswered_before(session, now - UNANSWERED_RETENTION)
-        if purged:
-            logger.info("purged %d unanswered questions older than 90 days", purged)
+            # A flow left unfinished can hold text typed before consent: it does not outlive the flow.
+            abandoned = await repo.purge_dialogs_before(session, now - ABANDONED_FLOW)
+        if purged or abandoned:
+            logger.info("purged %d old unanswered questions and %d abandoned flows", purged, abandoned)
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Dispatch until ``stop`` is set: a full batch goes round again at once, otherwise wait."""

@@ -149,7 +149,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
                 if handled is not None:
                     return Response((*prefix, *handled.replies), handled.document, handled.toast)
-            if _MORE.match(text) and user.last_intent:
+            if _MORE.match(text) and user.last_intent in self.domain.knowledge.intents:
                 more = await self._more(session, user, sender, user.last_intent, None)
                 return Response((*prefix, *more.replies))
             outcome = self.conversation.respond(text, context)
@@ -248,7 +248,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         if verb == "forget":
             if args[0] == "yes":
                 return await self._forget_confirmed(sender)
-            return Response.of(self.ui("forget_cancelled"), edit=True)
+            return Response.of(self.ui("forget_cancelled"), edit=True) if args[0] == "no" else None
         personal = {
             "consent",
             "qadd",
@@ -310,7 +310,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             await repo.update_user(session, user.id, consent=False)
             if dialog is not None and dialog.flow == "consent":
                 await repo.clear_dialog(session, user.id)
-            return Response.of(self.ui("consent_declined"), edit=True)
+            return Response((self.ui("consent_declined"),), clear_buttons=True)
         user = await repo.update_user(session, user.id, consent=True) or user
         replies: list[Reply] = [self.ui("consent_given")]
         if dialog is not None and dialog.flow == "consent":
@@ -319,8 +319,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 session, sender, user, str(dialog.data.get("then", "")), dialog.data.get("argument")
             )
             if resumed is not None:
-                return Response((*replies, *resumed.replies), resumed.document)
-        return Response(tuple(replies), edit=True)
+                return Response((*replies, *resumed.replies), resumed.document, clear_buttons=True)
+        # The welcome with its privacy note stays in the chat; only its buttons go.
+        return Response(tuple(replies), clear_buttons=True)
 
     async def resume_after_consent(
         self, session: AsyncSession, sender: Sender, user: UserRecord, then: str, argument: Any

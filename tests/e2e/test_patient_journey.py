@@ -276,11 +276,6 @@ async def test_typed_tell_me_more_goes_deeper_on_the_last_answer(harness: Harnes
     assert "dual-energy X-ray absorptiometry" in deeper.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (since 7d26e2a): PatientService._more now returns expired(), a toast-only Response, also "
-    "when called for typed 'tell me more'; with no button press to answer, the patient gets no reply",
-)
 async def test_typed_tell_me_more_after_a_content_update_still_gets_a_reply(harness: Harness) -> None:
     # The last answer's intent was retired by a content release since the patient read it.
     only(await harness.say("what is a dexa scan?"))

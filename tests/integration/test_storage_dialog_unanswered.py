@@ -13,6 +13,7 @@ from bot.storage import (
     clear_dialog,
     get_dialog,
     get_or_create_user,
+    purge_dialogs_before,
     purge_unanswered_before,
     record_unanswered,
     set_dialog,
@@ -41,6 +42,18 @@ async def test_dialog_state_is_set_replaced_and_cleared(db_session: AsyncSession
     assert await clear_dialog(db_session, 1) is True
     assert await clear_dialog(db_session, 1) is False
     assert await get_dialog(db_session, 1) is None
+
+
+async def test_purge_dialogs_before_deletes_only_abandoned_flows(db_session: AsyncSession) -> None:
+    await get_or_create_user(db_session, 1, 10, NOW)
+    await get_or_create_user(db_session, 2, 20, NOW)
+    await set_dialog(db_session, 1, "consent", "await", {"then": "questions", "argument": "kept"}, now=NOW)
+    await set_dialog(db_session, 2, "scan", "await_date", {}, now=NOW + timedelta(days=3))
+    assert await purge_dialogs_before(db_session, NOW + timedelta(days=1)) == 1
+    assert await get_dialog(db_session, 1) is None
+    assert await get_dialog(db_session, 2) is not None
+    with pytest.raises(ValueError):
+        await purge_dialogs_before(db_session, datetime(2027, 1, 1))
 
 
 async def test_dialog_state_survives_a_new_process(database: Database) -> None:

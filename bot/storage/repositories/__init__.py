@@ -1,6 +1,6 @@
 """Repositories: functions that take an AsyncSession and return plain records, never ORM objects."""
 
-from bot.storage.repositories.dialog import clear_dialog, get_dialog, set_dialog
+from bot.storage.repositories.dialog import clear_dialog, get_dialog, purge_dialogs_before, set_dialog
 from bot.storage.repositories.dispatch import (
     claim_due_reminders,
     mark_reminder,
@@ -63,6 +63,7 @@ __all__ = [
     "mark_reminder",
     "mark_reminder_sent",
     "mark_scan_done",
+    "purge_dialogs_before",
     "purge_unanswered_before",
     "record_unanswered",
     "release_reminder",

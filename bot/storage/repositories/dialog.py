@@ -72,3 +72,13 @@ async def clear_dialog(session: AsyncSession, user_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
+
+
+async def purge_dialogs_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete flow states last touched before ``cutoff``; return how many."""
+    result = await session.execute(
+        delete(DialogStateRow)
+        .where(DialogStateRow.updated_at < require_aware(cutoff, "cutoff"))
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
