@@ -38,11 +38,12 @@ async def test_scripted_patient_journey(harness: Harness) -> None:
     assert "No person reads this chat" in welcome.text
     assert labels(welcome) == [harness.label("consent_yes"), harness.label("consent_no")]
 
-    # Consent: the welcome's buttons give way to the thank-you, and consent is stored.
-    assert await harness.press(welcome, harness.label("consent_yes")) == []
-    assert harness.last().message_id == welcome.message_id
-    assert harness.last().text == harness.ui("consent_given")
-    assert harness.last().buttons == []
+    # Consent: the thank-you follows; the welcome and its privacy note stay in the chat, without buttons.
+    (thanks,) = await harness.press(welcome, harness.label("consent_yes"))
+    assert thanks.text == harness.ui("consent_given")
+    kept = harness.fake.messages_to(uid)[0]
+    assert kept.message_id == welcome.message_id and kept.text == welcome.text
+    assert kept.buttons == []
     async with harness.session() as session:
         user = await repo.get_user(session, uid)
     assert user is not None and user.consent is True
@@ -188,8 +189,9 @@ async def test_menu_and_help_offer_every_patient_command_and_each_one_works(harn
 
 async def test_declining_consent_still_allows_questions(harness: Harness) -> None:
     welcome = only(await harness.say("/start"))
-    assert await harness.press(welcome, harness.label("consent_no")) == []
-    assert harness.last().text == harness.ui("consent_declined")
+    (declined,) = await harness.press(welcome, harness.label("consent_no"))
+    assert declined.text == harness.ui("consent_declined")
+    assert harness.fake.messages_to(harness.user["id"])[0].buttons == []
     async with harness.session() as session:
         user = await repo.get_user(session, harness.user["id"])
     assert user is not None and user.consent is False
