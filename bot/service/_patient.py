@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
 from bot.conversation import Action, Button, Keyboard, Reply, decode
+from bot.metrics import ANSWERS, UNANSWERED
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
 from bot.service._scans import ScanFlows
@@ -154,8 +155,11 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 return Response((*prefix, *more.replies))
             outcome = self.conversation.respond(text, context)
             if outcome.unanswered:
+                UNANSWERED.inc()
                 await repo.record_unanswered(session, outcome.unanswered, self.clock())
             answered = next((r for r in outcome.replies if r.intent), None)
+            if answered is not None:
+                ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
             if answered is not None and answered.intent not in SAFETY_INTENTS:
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level
@@ -218,6 +222,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         if reply is None:
             return self.expired()
         if reply.intent:
+            ANSWERS.labels(intent=intent_id, level=level).inc()
             await repo.update_user(session, user.id, last_intent=intent_id, last_level=level)
         return Response.of(reply)
 
