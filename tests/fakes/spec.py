@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 API_JSON_ENV = "BONEBOT_TEST_BOT_API_JSON"
 # The shared reference folder sits beside the checkout: <root>/main/tests/fakes/spec.py -> <root>/shared.
-DEFAULT_API_JSON = Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.json"
+SHARED_API_JSON = Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api" / "api.json"
+# A copy kept with the tests (MIT, see its LICENSE) so validation never silently turns off on a bare clone.
+VENDORED_API_JSON = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api" / "api.json"
+DEFAULT_API_JSON = SHARED_API_JSON if SHARED_API_JSON.is_file() else VENDORED_API_JSON
 
 PARSE_MODES = frozenset({"HTML", "MarkdownV2", "Markdown"})
 CHAT_ACTIONS = frozenset(
@@ -95,7 +98,7 @@ class ObjectSpec:
 
 
 def default_api_json_path() -> Path:
-    """Return the api.json to validate against: $BONEBOT_TEST_BOT_API_JSON or the shared copy."""
+    """Return the api.json to validate against: $BONEBOT_TEST_BOT_API_JSON, the shared copy, or ours."""
     override = os.environ.get(API_JSON_ENV)
     return Path(override) if override else DEFAULT_API_JSON
 
