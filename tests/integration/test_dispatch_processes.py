@@ -72,9 +72,9 @@ class Worker:
 
 @asynccontextmanager
 async def workers(
-    count: int, url: str, fake: FakeBotApi, folder: Path, **extra_env: str
+    count: int, url: str, fake: FakeBotApi, folder: Path, *, commands: tuple[str, ...] = (), **extra_env: str
 ) -> AsyncIterator[list[Worker]]:
-    """Run ``count`` `bonebot worker` processes against ``url`` and the fake; stop them at the end."""
+    """Run ``count`` `bonebot worker` processes (or ``commands``) against ``url`` and the fake; stop them after."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
@@ -85,11 +85,11 @@ async def workers(
     }
     started: list[Worker] = []
     try:
-        for index in range(count):
-            log = folder / f"worker-{index}.log"
+        for index, command in enumerate(commands or ("worker",) * count):
+            log = folder / f"{command}-{index}.log"
             with log.open("wb") as sink:
                 process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bot", "worker", cwd=ROOT, env=env, stdout=sink, stderr=sink
+                    sys.executable, "-m", "bot", command, cwd=ROOT, env=env, stdout=sink, stderr=sink
                 )
             started.append(Worker(process, log))
         # Wait until every worker's dispatcher loop runs, so that they race from the first reminder on.
@@ -176,6 +176,27 @@ async def test_workers_deliver_every_reminder_exactly_once(
     claims = [w.claims() for w in running]
     assert sum(claims) == REMINDERS  # no claim was ever taken twice
     assert sum(1 for n in claims if n > 0) >= 2, f"the workers did not share the work: {claims}"
+
+
+async def test_run_and_worker_together_deliver_every_reminder_exactly_once(
+    postgres_url: str,
+    fake_bot_api: FakeBotApi,  # noqa: F811 - the imported fixture
+    tmp_path: Path,
+) -> None:
+    # `bonebot run` polls for updates and dispatches; `bonebot worker` only dispatches. On one PostgreSQL
+    # they share the reminders between them.
+    async with workers(0, postgres_url, fake_bot_api, tmp_path, commands=("run", "worker")) as running:
+        await insert_due_reminders(postgres_url, REMINDERS)
+        await wait_for_statuses(
+            postgres_url, lambda c: c["sent"] == REMINDERS, running, f"all {REMINDERS} are sent"
+        )
+        await fake_bot_api.settle(timeout=10)
+    per_chat = delivered(fake_bot_api)
+    assert sorted(per_chat) == list(range(1, REMINDERS + 1))  # none lost
+    assert {chat: n for chat, n in per_chat.items() if n > 1} == {}  # none twice
+    assert all(w.process.returncode == 0 for w in running)  # both stop cleanly on SIGTERM
+    assert sum(w.claims() for w in running) == REMINDERS
+    assert fake_bot_api.calls("getUpdates"), "bonebot run did not poll for updates"
 
 
 async def sent_chats(url: str) -> set[int]:
