@@ -298,3 +298,33 @@ async def recover_after_the_lease(url: str, fake: FakeBotApi) -> None:
                 pass
     finally:
         await database.dispose()
+
+
+async def test_reminder_set_before_kill_9_arrives_once_after_restart(
+    postgres_url: str,
+    fake_bot_api: FakeBotApi,  # noqa: F811 - the imported fixture
+    tmp_path: Path,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    due = now + dt.timedelta(seconds=10)
+    database = Database.connect(postgres_url)
+    try:
+        async with database.session() as session:
+            await repo.get_or_create_user(session, 1, 1, now)
+            await repo.create_scan(
+                session, 1, due.date() + dt.timedelta(days=1), None, "UTC", [("lead", 1, due)]
+            )
+    finally:
+        await database.dispose()
+    (tmp_path / "before").mkdir()
+    async with workers(1, postgres_url, fake_bot_api, tmp_path / "before") as (first,):
+        first.process.kill()  # kill -9: no cleanup, nothing flushed
+        await first.process.wait()
+    assert fake_bot_api.calls("sendMessage") == []
+    (tmp_path / "after").mkdir()
+    async with workers(1, postgres_url, fake_bot_api, tmp_path / "after") as restarted:
+        await wait_for_statuses(postgres_url, lambda c: c["sent"] == 1, restarted, "the reminder is sent")
+        await fake_bot_api.settle(timeout=10)
+    assert delivered(fake_bot_api) == Counter({1: 1})
+    (sent,) = fake_bot_api.calls("sendMessage")
+    assert "tomorrow" in str(sent.params["text"])
