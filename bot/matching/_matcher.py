@@ -9,11 +9,11 @@ character by character, which rescues typos and word order the token index misse
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from bot.content import SAFETY_INTENTS, KnowledgeBase
@@ -102,21 +102,40 @@ class Matcher:
         self._idf = {t: math.log((1 + count) / (1 + len(o))) + 1.0 for t, o in owners.items()}
         self._unknown_idf = math.log(1 + count) + 1.0
 
+        # Examples are stored intent by intent, so each intent's best example is one reduceat over a slice.
         self._examples: list[_Example] = []
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         centroids: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self._intents: list[str] = []
+        starts: list[int] = []
         for intent_id, canonical, tokens in documents:
+            if not self._intents or self._intents[-1] != intent_id:
+                self._intents.append(intent_id)
+                starts.append(len(self._examples))
             vector = self._vector(tokens)
             index = len(self._examples)
             self._examples.append(_Example(intent_id, canonical, 1.0))
             for token, weight in vector.items():
-                self._postings[token].append((index, weight))
+                postings[token][0].append(index)
+                postings[token][1].append(weight)
                 centroids[intent_id][token] += weight
-        self._centroid_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        self._starts = np.array(starts, dtype=np.intp)
+        self._intent_slot = {intent_id: slot for slot, intent_id in enumerate(self._intents)}
+        self._postings = {
+            token: (np.array(indices, dtype=np.intp), np.array(weights))
+            for token, (indices, weights) in postings.items()
+        }
+        intent_index = {intent_id: i for i, intent_id in enumerate(self._intents)}
+        centroid_postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for intent_id, centroid in centroids.items():
             norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
             for token, weight in centroid.items():
-                self._centroid_postings[token].append((intent_id, weight / norm))
+                centroid_postings[token][0].append(intent_index[intent_id])
+                centroid_postings[token][1].append(weight / norm)
+        self._centroid_postings = {
+            token: (np.array(indices, dtype=np.intp), np.array(weights))
+            for token, (indices, weights) in centroid_postings.items()
+        }
 
     def _vector(self, tokens: list[str]) -> dict[str, float]:
         # A word no example uses still counts, as the rarest word would: it makes the question less like
@@ -136,43 +155,37 @@ class Matcher:
         query = self._vector(tokens)
         if not query:
             return []
-        example_scores: dict[int, float] = defaultdict(float)
+        # Sparse dot products as vector adds: each token touches only the examples and intents that use it.
+        example_scores = np.zeros(len(self._examples))
+        centroid_scores = np.zeros(len(self._intents))
         for token, weight in query.items():
-            for index, doc_weight in self._postings.get(token, ()):
-                example_scores[index] += weight * doc_weight
-        centroid_scores: dict[str, float] = defaultdict(float)
-        for token, weight in query.items():
-            for intent_id, doc_weight in self._centroid_postings.get(token, ()):
-                centroid_scores[intent_id] += weight * doc_weight
-
-        best_example: dict[str, float] = {}
-        for index, score in example_scores.items():
-            intent_id = self._examples[index].intent
-            if score > best_example.get(intent_id, 0.0):
-                best_example[intent_id] = score
-        shortlist = heapq.nlargest(SHORTLIST, example_scores, key=example_scores.__getitem__)
-        best_fuzzy: dict[str, float] = {}
-        for index in shortlist:
+            posting = self._postings.get(token)
+            if posting is not None:
+                example_scores[posting[0]] += weight * posting[1]
+            centroid = self._centroid_postings.get(token)
+            if centroid is not None:
+                centroid_scores[centroid[0]] += weight * centroid[1]
+        touched = np.flatnonzero(example_scores)
+        if touched.size > SHORTLIST:
+            # Highest first; equal scores keep example order, as a stable sort would.
+            order = np.argsort(-example_scores[touched], kind="stable")[:SHORTLIST]
+            shortlist = touched[order]
+        else:
+            shortlist = touched[np.argsort(-example_scores[touched], kind="stable")]
+        best_example = np.maximum.reduceat(example_scores, self._starts)
+        best_fuzzy = np.zeros(len(self._intents))
+        for index in shortlist.tolist():
             example = self._examples[index]
             similarity = fuzz.token_sort_ratio(canonical, example.canonical) / 100.0
-            if similarity > best_fuzzy.get(example.intent, 0.0):
-                best_fuzzy[example.intent] = similarity
+            slot = self._intent_slot[example.intent]
+            if similarity > best_fuzzy[slot]:
+                best_fuzzy[slot] = similarity
 
         w_example, w_centroid, w_fuzzy = self.weights
+        combined = 100.0 * (w_example * best_example + w_centroid * centroid_scores + w_fuzzy * best_fuzzy)
         candidates = [
-            Candidate(
-                intent_id,
-                round(
-                    100.0
-                    * (
-                        w_example * best_example.get(intent_id, 0.0)
-                        + w_centroid * centroid_scores.get(intent_id, 0.0)
-                        + w_fuzzy * best_fuzzy.get(intent_id, 0.0)
-                    ),
-                    2,
-                ),
-            )
-            for intent_id in set(best_example) | set(centroid_scores)
+            Candidate(self._intents[slot], round(float(combined[slot]), 2))
+            for slot in np.flatnonzero((best_example > 0) | (centroid_scores > 0)).tolist()
         ]
         candidates.sort(key=lambda c: (-c.score, c.intent))
         return candidates
