@@ -158,23 +158,29 @@ def delivered(fake: FakeBotApi) -> Counter[int]:
     return Counter(int(r.chat_id) for r in fake.calls("sendMessage") if r.ok)
 
 
+async def deliver_all_exactly_once(
+    url: str, fake: FakeBotApi, folder: Path, commands: tuple[str, ...]
+) -> list[Worker]:
+    """Run ``commands`` until REMINDERS due reminders are sent; check none was lost or sent twice."""
+    async with workers(0, url, fake, folder, commands=commands) as running:
+        await insert_due_reminders(url, REMINDERS)
+        await wait_for_statuses(url, lambda c: c["sent"] == REMINDERS, running, f"all {REMINDERS} are sent")
+        await fake.settle(timeout=10)
+    per_chat = delivered(fake)
+    assert sorted(per_chat) == list(range(1, REMINDERS + 1))  # none lost
+    assert {chat: n for chat, n in per_chat.items() if n > 1} == {}  # none twice
+    assert all(w.process.returncode == 0 for w in running)  # SIGTERM stops each process cleanly
+    assert sum(w.claims() for w in running) == REMINDERS  # no claim was ever taken twice
+    return running
+
+
 async def test_workers_deliver_every_reminder_exactly_once(
     postgres_url: str,
     fake_bot_api: FakeBotApi,  # noqa: F811 - the imported fixture
     tmp_path: Path,
 ) -> None:
-    async with workers(WORKERS, postgres_url, fake_bot_api, tmp_path) as running:
-        await insert_due_reminders(postgres_url, REMINDERS)
-        await wait_for_statuses(
-            postgres_url, lambda c: c["sent"] == REMINDERS, running, f"all {REMINDERS} are sent"
-        )
-        await fake_bot_api.settle(timeout=10)
-    per_chat = delivered(fake_bot_api)
-    assert sorted(per_chat) == list(range(1, REMINDERS + 1))  # none lost
-    assert {chat: n for chat, n in per_chat.items() if n > 1} == {}  # none twice
-    assert all(w.process.returncode == 0 for w in running)  # SIGTERM stops a worker cleanly
+    running = await deliver_all_exactly_once(postgres_url, fake_bot_api, tmp_path, ("worker",) * WORKERS)
     claims = [w.claims() for w in running]
-    assert sum(claims) == REMINDERS  # no claim was ever taken twice
     assert sum(1 for n in claims if n > 0) >= 2, f"the workers did not share the work: {claims}"
 
 
@@ -185,17 +191,7 @@ async def test_run_and_worker_together_deliver_every_reminder_exactly_once(
 ) -> None:
     # `bonebot run` polls for updates and dispatches; `bonebot worker` only dispatches. On one PostgreSQL
     # they share the reminders between them.
-    async with workers(0, postgres_url, fake_bot_api, tmp_path, commands=("run", "worker")) as running:
-        await insert_due_reminders(postgres_url, REMINDERS)
-        await wait_for_statuses(
-            postgres_url, lambda c: c["sent"] == REMINDERS, running, f"all {REMINDERS} are sent"
-        )
-        await fake_bot_api.settle(timeout=10)
-    per_chat = delivered(fake_bot_api)
-    assert sorted(per_chat) == list(range(1, REMINDERS + 1))  # none lost
-    assert {chat: n for chat, n in per_chat.items() if n > 1} == {}  # none twice
-    assert all(w.process.returncode == 0 for w in running)  # both stop cleanly on SIGTERM
-    assert sum(w.claims() for w in running) == REMINDERS
+    await deliver_all_exactly_once(postgres_url, fake_bot_api, tmp_path, ("run", "worker"))
     assert fake_bot_api.calls("getUpdates"), "bonebot run did not poll for updates"
 
 
