@@ -26,16 +26,16 @@ test: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP_TEST)
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/bonebot check
 
 lint: check
 
 format: $(STAMP_TEST)
-	$(BIN)/ruff format bot tests bench
-	$(BIN)/ruff check --fix bot tests bench
+	$(BIN)/ruff format bot tests bench scripts
+	$(BIN)/ruff check --fix bot tests bench scripts
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/matcher_throughput.py

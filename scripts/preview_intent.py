@@ -7,13 +7,12 @@ Works before the whole knowledge base is complete: it loads the named intents al
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import textstat
 import yaml
 
 from bot.content import AnswerContext, EmergencyContacts, KnowledgeBase, Medicine, content_root
-from bot.content._loader import _intent  # noqa: PLC2701 - authoring aid only
+from bot.content._loader import _intent
 from bot.content._render import Renderer
 from bot.telegram_html import parse, utf16_length
 
@@ -28,8 +27,10 @@ def main(ids: list[str]) -> int:
         if intent:
             intents[intent_id] = intent
     refs = yaml.safe_load((root / "intents" / "_references.yaml").read_text())
-    meds = [Medicine(m["generic"], tuple(m.get("brands", ())), m["kind"]) for m in
-            yaml.safe_load((root / "intents" / "_medicines.yaml").read_text())]
+    meds = [
+        Medicine(m["generic"], tuple(m.get("brands", ())), m["kind"])
+        for m in yaml.safe_load((root / "intents" / "_medicines.yaml").read_text())
+    ]
     kb = KnowledgeBase(intents=intents, references=refs, medicines=tuple(meds))
     renderer = Renderer(root, kb)
     for intent in intents.values():
@@ -39,9 +40,17 @@ def main(ids: list[str]) -> int:
         for level in intent.levels:
             for profile in ("woman_ai", "man_trt", "caregiver", "other"):
                 for medicine in (None, meds[1]):
-                    for contacts in (None, EmergencyContacts("United Kingdom", "999", "Samaritans: call 116 123")):
-                        ctx = AnswerContext(profile=profile, medicine=medicine, scan_date="Tuesday 16 March 2027",
-                                            contacts=contacts, content_version="abc123")
+                    for contacts in (
+                        None,
+                        EmergencyContacts("United Kingdom", "999", "Samaritans: call 116 123"),
+                    ):
+                        ctx = AnswerContext(
+                            profile=profile,
+                            medicine=medicine,
+                            scan_date="Tuesday 16 March 2027",
+                            contacts=contacts,
+                            content_version="abc123",
+                        )
                         html = renderer.answer(intent.id, level, ctx)
                         body = renderer.answer(intent.id, level, ctx, with_source=False)
                         try:
@@ -57,8 +66,10 @@ def main(ids: list[str]) -> int:
                             problems.append(f"{intent.id}/short/{profile}: {utf16_length(text)} chars > 600")
                         if utf16_length(parse(html)) > 4096:
                             problems.append(f"{intent.id}/{level}/{profile}: over 4096 characters")
-            print(f"===== {intent.id} [{level}] (profile woman_ai) grade="
-                  f"{textstat.flesch_kincaid_grade(parse(renderer.answer(intent.id, level, AnswerContext('woman_ai'), with_source=False)))}")
+            print(
+                f"===== {intent.id} [{level}] (profile woman_ai) grade="
+                f"{textstat.flesch_kincaid_grade(parse(renderer.answer(intent.id, level, AnswerContext('woman_ai'), with_source=False)))}"
+            )
             print(renderer.answer(intent.id, level, AnswerContext("woman_ai")))
     print("\n".join(problems) or "no problems", file=sys.stderr)
     return 1 if problems else 0

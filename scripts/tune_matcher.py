@@ -32,16 +32,22 @@ def main() -> None:
             report = evaluate(matcher, rows)
             # Rejecting is as important as answering: a confident wrong answer is the worst outcome.
             objective = report.top1_accuracy + report.rejection_rate
-            results.append((objective, report.top1_accuracy, report.rejection_rate, matcher.weights, threshold))
+            results.append(
+                (objective, report.top1_accuracy, report.rejection_rate, matcher.weights, threshold)
+            )
     results.sort(reverse=True)
     for objective, accuracy, rejection, weights, threshold in results[:10]:
-        print(f"{objective:.4f}  top1={accuracy:.3f} reject={rejection:.3f} weights={weights} threshold={threshold}")
+        print(
+            f"{objective:.4f}  top1={accuracy:.3f} reject={rejection:.3f} weights={weights} threshold={threshold}"
+        )
     if args.check:
         _, _, _, weights, threshold = results[0]
         matcher.weights, matcher.threshold = weights, float(threshold)
         report = evaluate(matcher, read_labelled(Path(args.check)))
-        print(f"check file at the best setting: top1={report.top1_accuracy:.3f} reject={report.rejection_rate:.3f} "
-              f"safety={report.safety_recall:.3f}")
+        print(
+            f"check file at the best setting: top1={report.top1_accuracy:.3f} reject={report.rejection_rate:.3f} "
+            f"safety={report.safety_recall:.3f}"
+        )
 
 
 if __name__ == "__main__":
