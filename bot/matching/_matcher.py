@@ -62,7 +62,6 @@ class MatchResult:
 class _Example:
     intent: str
     canonical: str
-    norm: float
 
 
 class Matcher:
@@ -114,7 +113,7 @@ class Matcher:
                 starts.append(len(self._examples))
             vector = self._vector(tokens)
             index = len(self._examples)
-            self._examples.append(_Example(intent_id, canonical, 1.0))
+            self._examples.append(_Example(intent_id, canonical))
             for token, weight in vector.items():
                 postings[token][0].append(index)
                 postings[token][1].append(weight)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import yaml
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Button, Keyboard
+from bot.conversation import Action, Button, Keyboard
 from bot.service._base import ServiceBase
 from bot.service._types import Response, Sender
 from bot.storage import repositories as repo
@@ -87,7 +86,7 @@ class JournalFlows(ServiceBase):
     async def _question_list(self, session: AsyncSession, user: UserRecord, edit: bool = False) -> Response:
         saved = await repo.list_saved_questions(session, user.id)
         add_row = (self.button("add_own_question", "qask"),)
-        ideas = (Button(self.label("question_ideas"), self.topic_action("questions_for_care_team")),)
+        ideas = (Button(self.label("question_ideas"), Action("topic", ("questions_for_care_team",))),)
         if not saved:
             return Response.of(self.ui("questions_empty", (add_row, ideas)), edit=edit)
         rows: list[tuple[Button, ...]] = []
@@ -160,8 +159,3 @@ class JournalFlows(ServiceBase):
                 return await self._question_list(session, user)
             return None
         return None
-
-    def topic_action(self, intent_id: str) -> Any:
-        from bot.conversation import Action
-
-        return Action("topic", (intent_id,))

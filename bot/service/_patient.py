@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import re
@@ -11,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
-from bot.conversation import Action, Button, Keyboard, Reply, decode
+from bot.conversation import Action, Keyboard, Reply, decode
 from bot.metrics import ANSWERS, UNANSWERED
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
@@ -234,10 +233,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         if action is None:
             logger.info("refused malformed button data")
             return self.expired()
-        try:
-            response = await self._dispatch_action(sender, action)
-        except _Expired:
-            return self.expired()
+        response = await self._dispatch_action(sender, action)
         return response if response is not None else self.expired()
 
     def expired(self) -> Response:
@@ -395,13 +391,3 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         async with self.db.session() as session:
             user, _ = await self.visit(session, sender)
             return await self.reminders_in(session, user)
-
-    def now(self) -> dt.datetime:
-        return self.clock()
-
-
-class _Expired(Exception):
-    """Raise inside a button handler when what the button refers to is gone."""
-
-
-__all__ = ["Button", "PatientService"]

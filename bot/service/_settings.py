@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Button, Keyboard, Reply
+from bot.conversation import Action, Button, Keyboard, Reply
 from bot.scheduling import common_timezones, is_valid_timezone, resolve_timezone
 from bot.service._base import ServiceBase
 from bot.service._types import Response, Sender
@@ -152,17 +152,12 @@ class SettingsFlows(ServiceBase):
     def timezone_buttons(self, zones: list[tuple[str, str]] | None = None, skip: bool = False) -> Keyboard:
         choices = zones if zones is not None else common_timezones()
         rows = [
-            tuple(Button(label, self.tz_action(zone)) for label, zone in choices[i : i + 2])
+            tuple(Button(label, Action("tz", (zone,))) for label, zone in choices[i : i + 2])
             for i in range(0, len(choices), 2)
         ]
         if skip:
             rows.append((self.button("timezone_skip", "tzskip", zone=self.settings.default_timezone),))
         return tuple(rows)
-
-    def tz_action(self, zone: str) -> Any:
-        from bot.conversation import Action
-
-        return Action("tz", (zone,))
 
     async def timezone_in(
         self, session: AsyncSession, sender: Sender, user: UserRecord, text: str | None, *, skip: bool = False
