@@ -345,45 +345,34 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
 
     # -- entry points with their own sessions ----------------------------------------------------
 
-    async def reflect(self, sender: Sender, text: str | None = None) -> Response:
+    async def _personal(self, sender: Sender, feature: str, then: str, text: str | None = None) -> Response:
+        """Run a feature that stores personal data: private chats only, and after consent."""
         if not sender.private:
             return self.group_refusal()
         async with self.db.session() as session:
             user, _ = await self.visit(session, sender)
-            asked = await self.needs_consent(session, user, "journal", "reflect", text)
-            return asked or await self.reflect_in(session, user, text)
+            asked = await self.needs_consent(session, user, feature, then, text)
+            if asked is not None:
+                return asked
+            # The same step consent resumes to runs here directly when consent was already given.
+            response = await self.resume_after_consent(session, sender, user, then, text)
+            assert response is not None, f"no feature behind {then!r}"
+            return response
+
+    async def reflect(self, sender: Sender, text: str | None = None) -> Response:
+        return await self._personal(sender, "journal", "reflect", text)
 
     async def questions(self, sender: Sender, text: str | None = None) -> Response:
-        if not sender.private:
-            return self.group_refusal()
-        async with self.db.session() as session:
-            user, _ = await self.visit(session, sender)
-            asked = await self.needs_consent(session, user, "questions", "questions", text)
-            return asked or await self.questions_in(session, user, text)
+        return await self._personal(sender, "questions", "questions", text)
 
     async def settings_menu(self, sender: Sender) -> Response:
-        if not sender.private:
-            return self.group_refusal()
-        async with self.db.session() as session:
-            user, _ = await self.visit(session, sender)
-            asked = await self.needs_consent(session, user, "settings", "settings")
-            return asked or Response.of(self.settings_reply(user))
+        return await self._personal(sender, "settings", "settings")
 
     async def scan(self, sender: Sender, text: str | None = None) -> Response:
-        if not sender.private:
-            return self.group_refusal()
-        async with self.db.session() as session:
-            user, _ = await self.visit(session, sender)
-            asked = await self.needs_consent(session, user, "scan", "scan", text)
-            return asked or await self.scan_flow(session, sender, user, text)
+        return await self._personal(sender, "scan", "scan", text)
 
     async def timezone(self, sender: Sender, text: str | None = None) -> Response:
-        if not sender.private:
-            return self.group_refusal()
-        async with self.db.session() as session:
-            user, _ = await self.visit(session, sender)
-            asked = await self.needs_consent(session, user, "settings", "timezone", text)
-            return asked or await self.timezone_in(session, sender, user, text)
+        return await self._personal(sender, "settings", "timezone", text)
 
     async def reminders(self, sender: Sender) -> Response:
         if not sender.private:
