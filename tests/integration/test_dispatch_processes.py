@@ -195,23 +195,12 @@ async def test_run_and_worker_together_deliver_every_reminder_exactly_once(
     assert fake_bot_api.calls("getUpdates"), "bonebot run did not poll for updates"
 
 
-async def sent_chats(url: str) -> set[int]:
-    """Return the chats whose reminder the database records as sent (chat id = user id here)."""
+async def chats_with_status(url: str, status: str) -> set[int]:
+    """Return the chats whose reminder the database records in ``status`` (chat id = user id here)."""
     database = Database.connect(url)
     try:
         async with database.session() as session:
-            rows = await session.scalars(select(Reminder.user_id).where(Reminder.status == "sent"))
-            return set(rows.all())
-    finally:
-        await database.dispose()
-
-
-async def claimed_chats(url: str) -> set[int]:
-    """Return the chats whose reminder is still leased to some dispatcher."""
-    database = Database.connect(url)
-    try:
-        async with database.session() as session:
-            rows = await session.scalars(select(Reminder.user_id).where(Reminder.status == "claimed"))
+            rows = await session.scalars(select(Reminder.user_id).where(Reminder.status == status))
             return set(rows.all())
     finally:
         await database.dispose()
@@ -237,7 +226,7 @@ async def test_killed_worker_loses_nothing_and_repeats_only_unrecorded_sends(
         await victim.process.wait()
         await fake.settle(timeout=10)  # the fake answers every request it had already received
         # Accepted by Telegram but recorded by nobody: the only messages that may go out twice.
-        unrecorded = set(delivered(fake)) - await sent_chats(postgres_url)
+        unrecorded = set(delivered(fake)) - await chats_with_status(postgres_url, "sent")
         for worker in survivors:
             worker.process.send_signal(signal.SIGCONT)
 
@@ -256,7 +245,7 @@ async def test_killed_worker_loses_nothing_and_repeats_only_unrecorded_sends(
             for worker in survivors:
                 assert await asyncio.wait_for(worker.process.wait(), 15) == 0
             await fake.settle(timeout=20)
-            stranded = await claimed_chats(postgres_url)
+            stranded = await chats_with_status(postgres_url, "claimed")
             assert stranded and stranded <= set(range(1, KILL_REMINDERS + 1))
             dead_in_flight = stranded & set(delivered(fake))
             await recover_after_the_lease(postgres_url, fake)
