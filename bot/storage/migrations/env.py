@@ -76,7 +76,9 @@ def do_run_migrations(connection: Connection) -> None:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
     try:
-        _configure(connection=connection)
+        # One transaction for every pending revision, on SQLite too (Alembic would otherwise commit after
+        # each one there, releasing the lock so a second migrator could start the same revision).
+        _configure(connection=connection, transactional_ddl=True)
         with context.begin_transaction():
             _serialise(connection)
             context.run_migrations()
