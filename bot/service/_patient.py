@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
 from bot.conversation import Action, Keyboard, Reply, decode
 from bot.metrics import ANSWERS, UNANSWERED
+from bot.service._askers import asker_hash
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
 from bot.service._scans import ScanFlows
@@ -19,6 +20,7 @@ from bot.service._settings import SettingsFlows
 from bot.service._types import Document, Response, Sender
 from bot.storage import repositories as repo
 from bot.storage.records import UserRecord
+from bot.storage.repositories.teams import tally_answer
 
 logger = logging.getLogger(__name__)
 
@@ -155,10 +157,13 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             outcome = self.conversation.respond(text, context)
             if outcome.unanswered:
                 UNANSWERED.inc()
-                await repo.record_unanswered(session, outcome.unanswered, self.clock())
+                asker = asker_hash(self.settings, user.id, outcome.unanswered)
+                await repo.record_unanswered(session, outcome.unanswered, self.clock(), asker)
             answered = next((r for r in outcome.replies if r.intent), None)
-            if answered is not None:
+            if answered is not None and answered.intent is not None:
                 ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
+                # A count per topic and month for the care teams' /stats, linked to nobody.
+                await tally_answer(session, self.clock().strftime("%Y-%m"), answered.intent)
             if answered is not None and answered.intent not in SAFETY_INTENTS:
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level

@@ -232,7 +232,13 @@ class DeliveryCounts:
     @property
     def total(self) -> int:
         return (
-            self.pending + self.claimed + self.sent + self.blocked + self.failed + self.skipped + self.cancelled
+            self.pending
+            + self.claimed
+            + self.sent
+            + self.blocked
+            + self.failed
+            + self.skipped
+            + self.cancelled
         )
 
     @property

@@ -18,7 +18,7 @@ from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
 from bot.telegram._sender import telegram_send
-from bot.telegram.handlers import buttons, commands, errors, messages
+from bot.telegram.handlers import buttons, commands, errors, messages, teams
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def build_application(settings: Settings, *, clock: Clock = utcnow, dispatch: bo
             await runtime.close()
 
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
-    # Order matters: commands, buttons, then the catch-all text handler last (inside messages).
+    # Order matters: care-team commands and buttons (with /start <code>) before the patient ones, buttons,
+    # then the catch-all text handler last (inside messages).
+    teams.register(application)
     commands.register(application)
     buttons.register(application)
     messages.register(application)
