@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import SAFETY_INTENTS
 from bot.conversation import Action, Button, Keyboard, Reply, decode
+from bot.dispatch import broadcast_html
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._charts import stats_chart
 from bot.service._qr import qr_png
@@ -29,7 +29,7 @@ from bot.storage.models import AUDIENCES
 from bot.storage.records import BroadcastRecord, CodeStatus, TeamRecord, UserRecord
 from bot.storage.repositories import broadcasts as bc
 from bot.storage.repositories import teams
-from bot.telegram_html import TelegramHTMLError, escape, parse
+from bot.telegram_html import TelegramHTMLError, parse
 
 logger = logging.getLogger(__name__)
 
@@ -375,8 +375,7 @@ class StaffService:
 
     def message_html(self, team_name: str, text: str, formatted: bool) -> str:
         """Return a broadcast exactly as patients see it: the staff text escaped unless they chose formatting."""
-        body = Markup(text) if formatted else Markup(escape(text))
-        return self.context.domain.renderer.ui("broadcast_message", team=team_name, body=body)
+        return broadcast_html(self.context.domain.renderer, team_name, text, formatted)
 
     async def _preview(self, session: AsyncSession, team: TeamRecord, draft: BroadcastRecord) -> TeamResponse:
         assert draft.audience is not None

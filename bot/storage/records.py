@@ -215,6 +215,7 @@ class BroadcastRecord:
     progress_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    reported_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ def _record(row: Broadcast) -> BroadcastRecord:
         progress_at=row.progress_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        reported_at=row.reported_at,
     )
 
 
@@ -545,3 +546,48 @@ async def reminders_waiting(session: AsyncSession, now: dt.datetime) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+async def reports_due(session: AsyncSession, limit: int = 20) -> list[int]:
+    """Return started broadcasts that are over (done or cancelled) and whose sender has no report yet."""
+    rows = await session.scalars(
+        select(Broadcast.id)
+        .where(
+            Broadcast.status.in_(("done", "cancelled")),
+            Broadcast.started_at.is_not(None),
+            Broadcast.reported_at.is_(None),
+        )
+        .order_by(Broadcast.id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def claim_report(session: AsyncSession, broadcast_id: int, now: dt.datetime) -> bool:
+    """Take the one turn to send the final report, once no delivery is still open; False otherwise."""
+    open_deliveries = exists().where(
+        BroadcastDelivery.broadcast_id == broadcast_id, BroadcastDelivery.status.in_(("pending", "claimed"))
+    )
+    result = await session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            Broadcast.status.in_(("done", "cancelled")),
+            Broadcast.started_at.is_not(None),
+            Broadcast.reported_at.is_(None),
+            ~open_deliveries,
+        )
+        .values(reported_at=require_aware(now, "now"))
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def next_delivery_due(session: AsyncSession) -> dt.datetime | None:
+    """Return when the earliest pending delivery is due, or None (an ordered scan of a partial index)."""
+    return await session.scalar(
+        select(BroadcastDelivery.due_at)
+        .where(BroadcastDelivery.status == _PENDING)
+        .order_by(BroadcastDelivery.due_at, BroadcastDelivery.id)
+        .limit(1)
+    )

@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("progress_at", sa.DateTime(), nullable=True),
         sa.Column("started_at", sa.DateTime(), nullable=True),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.Column("reported_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
             "audience IS NULL OR audience IN ('all', 'scan30', 'woman_ai', 'man_trt', 'caregiver')",
             name=op.f("ck_broadcasts_audience"),
