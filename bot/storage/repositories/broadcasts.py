@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     exists,
     func,
     insert,
@@ -44,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 _PENDING: ColumnElement[str] = literal_column("'pending'")
 _CLAIMED: ColumnElement[str] = literal_column("'claimed'")
-_SQLITE_ROUNDS = 3
 SCAN_WINDOW = dt.timedelta(days=30)
 POPULATE_CHUNK = 5000
 MAX_BROADCAST_CHARS = 3500  # room for the team's header within Telegram's 4096
@@ -286,12 +284,6 @@ def _expired_claims(now: dt.datetime, limit: int) -> Select[int, str, int]:
     )
 
 
-def _still_claimable(status: str, now: dt.datetime) -> ColumnElement[bool]:
-    if status == "pending":
-        return and_(BroadcastDelivery.status == _PENDING, BroadcastDelivery.due_at <= now)
-    return and_(BroadcastDelivery.status == _CLAIMED, BroadcastDelivery.lease_until <= now)
-
-
 def _claim_values(token: str, lease_until: dt.datetime) -> dict[str, Any]:
     return {
         "status": "claimed",
@@ -306,46 +298,28 @@ async def _claim_ids(
 ) -> list[int]:
     claimed: list[int] = []
     postgresql = dialect_name(session) == "postgresql"
+    # Stale claims first: they were due before anything still pending.
     for query in (_expired_claims, _pending_due):
-        for _ in range(1 if postgresql else _SQLITE_ROUNDS):
-            remaining = limit - len(claimed)
-            if remaining <= 0:
-                return claimed
-            if postgresql:
-                locked = (
-                    query(now, remaining)
-                    .with_only_columns(BroadcastDelivery.id)
-                    .with_for_update(skip_locked=True)
-                    .cte("candidates")
-                )
-                statement = (
-                    update(BroadcastDelivery)
-                    .where(BroadcastDelivery.id == locked.c.id)
-                    .values(**_claim_values(token, lease_until))
-                    .returning(BroadcastDelivery.id)
-                    .execution_options(synchronize_session=False)
-                )
-                claimed.extend((await session.scalars(statement)).all())
-                continue
-            lost = 0
-            for delivery_id, status, attempts in (await session.execute(query(now, remaining))).all():
-                # Compare-and-set: attempts grows on every claim, so it doubles as the row's version.
-                result = await session.execute(
-                    update(BroadcastDelivery)
-                    .where(
-                        BroadcastDelivery.id == delivery_id,
-                        BroadcastDelivery.attempts == attempts,
-                        _still_claimable(status, now),
-                    )
-                    .values(**_claim_values(token, lease_until))
-                    .execution_options(synchronize_session=False)
-                )
-                if rowcount(result) == 1:
-                    claimed.append(delivery_id)
-                else:
-                    lost += 1
-            if lost == 0:
-                break
+        remaining = limit - len(claimed)
+        if remaining <= 0:
+            break
+        candidates = query(now, remaining).with_only_columns(BroadcastDelivery.id)
+        if postgresql:
+            # Rows another transaction is claiming are skipped, not waited for.
+            chosen: Any = candidates.with_for_update(skip_locked=True).cte("candidates")
+            where = BroadcastDelivery.id == chosen.c.id
+        else:
+            # One statement: SQLite runs it under its single write lock, so the rows it picks cannot be
+            # taken by another process between the choice and the update.
+            where = BroadcastDelivery.id.in_(candidates.scalar_subquery())
+        statement = (
+            update(BroadcastDelivery)
+            .where(where)
+            .values(**_claim_values(token, lease_until))
+            .returning(BroadcastDelivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        claimed.extend((await session.scalars(statement)).all())
     return claimed
 
 
