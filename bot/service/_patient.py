@@ -17,6 +17,7 @@ from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
 from bot.service._scans import ScanFlows
 from bot.service._settings import SettingsFlows
+from bot.service._team_contacts import care_team_contacts
 from bot.service._types import Document, Response, Sender
 from bot.storage import repositories as repo
 from bot.storage.records import UserRecord
@@ -169,6 +170,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                     session, user.id, last_intent=answered.intent, last_level=answered.level
                 )
             replies = [*prefix, *outcome.replies]
+            contacts = await care_team_contacts(self, session, user.id, outcome.replies)
+            if contacts is not None:
+                replies.append(contacts)
             if outcome.start_flow == "scan" and sender.private:
                 flow = await self.needs_consent(session, user, "scan", "scan") or await self.scan_flow(
                     session, sender, user, None

@@ -246,3 +246,24 @@ async def test_staff_set_the_contact_route_and_patients_see_it(bot: Harness) -> 
     )
     (listing,) = await bot.say("/teams", patient)
     assert "Phone: 020 7946 0000" in (listing.text or "")
+
+
+async def test_answers_that_send_a_patient_to_their_care_team_show_its_contact_route(bot: Harness) -> None:
+    _, code = await create_team(bot)
+    team_id = await team_id_of(bot, code)
+    async with bot.session() as session:
+        await teams.set_team_contact(session, team_id, contact_phone="020 7946 0000")
+    question = "should i stop taking my anastrozole"
+    outsider = bot.new_user("Kim")
+    replies = await bot.say(question, outsider)
+    assert replies and all("020 7946 0000" not in (m.text or "") for m in replies)
+    patient = bot.new_user("Lou")
+    (consent,) = await bot.say(f"/start {code}", patient)
+    await bot.press(consent, bot.label("join_yes"), patient)
+    replies = await bot.say(question, patient)
+    assert "care team" in (replies[0].text or "").lower()
+    assert "How to reach your care team" in (replies[-1].text or "")
+    assert "Bone Clinic" in (replies[-1].text or "") and "Phone: 020 7946 0000" in (replies[-1].text or "")
+    # An answer that does not mention the care team gets no contact block.
+    replies = await bot.say("what is a dexa scan", patient)
+    assert all("How to reach" not in (m.text or "") for m in replies)
