@@ -324,3 +324,20 @@ async def test_a_thousand_recipients_within_telegrams_limits(database_url: str, 
         assert "Delivered: 1000" in (fake.messages_to(ADMIN_ID)[-1].text or "")
         assert h.errors == []
     fail_on_violations(fake)
+
+
+async def test_paid_broadcasts_ask_telegram_for_allow_paid_broadcast(bot: Harness) -> None:
+    team_id = await new_team(bot)
+    await add_patients(bot, team_id, [700901])
+    preview = await compose(bot, "Big clinic news", bot.label("audience_all"))
+    mark = bot.fake.mark()
+    await bot.press(preview, bot.label("broadcast_send", count=1), ADMIN)
+    await run_until_reported(bot, dispatcher(bot, paid=True), (await latest_broadcast(bot)).id)
+    (sent,) = [r for r in bot.fake.calls("sendMessage", since=mark) if r.chat_id == 700901]
+    assert sent.params["allow_paid_broadcast"] is True
+    # Replies to the staff member are ordinary messages, never paid.
+    assert all(
+        "allow_paid_broadcast" not in r.params
+        for r in bot.fake.calls("sendMessage", since=mark)
+        if r.chat_id == ADMIN_ID
+    )
