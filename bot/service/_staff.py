@@ -24,6 +24,7 @@ from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._charts import stats_chart
 from bot.service._qr import qr_png
 from bot.service._types import Document, Response, Sender
+from bot.storage import Database
 from bot.storage import repositories as repo
 from bot.storage.models import AUDIENCES
 from bot.storage.records import BroadcastRecord, CodeStatus, TeamRecord, UserRecord
@@ -79,7 +80,7 @@ class StaffService:
     # -- shorthands on the shared context ---------------------------------------------------------
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
         return self.context.db
 
     def now(self) -> dt.datetime:
