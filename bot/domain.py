@@ -25,5 +25,5 @@ def load_domain(root: Path | None = None) -> Domain:
     root = root or content_root()
     knowledge = load_knowledge_base(root)
     renderer = Renderer(root, knowledge)
-    matcher = Matcher(knowledge)
+    matcher = Matcher(knowledge, semantic=True)
     return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher))

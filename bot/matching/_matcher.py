@@ -18,7 +18,8 @@ from rapidfuzz import fuzz
 
 from bot.content import SAFETY_INTENTS, KnowledgeBase
 from bot.matching._normalize import Analysis, Normalizer, looks_foreign
-from bot.matching._safety import safety_intent
+from bot.safety import SafetyDetector, SafetyVerdict
+from bot.safety.factory import build_safety_detector
 
 # Weights and thresholds were tuned on tests/data/dev.tsv and checked on tests/data/holdout.tsv.
 EXAMPLE_WEIGHT = 0.45
@@ -49,6 +50,7 @@ class MatchResult:
     medicines: tuple[str, ...] = ()  # generic names the message mentions
     safety: bool = False
     topical: str | None = None  # for a safety hit: the topic the message also asks about, if any
+    verdict: SafetyVerdict | None = None  # the safety layer's reading, alarm or not
 
     @property
     def near_ties(self) -> tuple[Candidate, ...]:
@@ -73,6 +75,8 @@ class Matcher:
         *,
         threshold: float = THRESHOLD,
         weights: tuple[float, float, float] = (EXAMPLE_WEIGHT, CENTROID_WEIGHT, FUZZY_WEIGHT),
+        safety: SafetyDetector | None = None,
+        semantic: bool = False,
     ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
@@ -80,6 +84,8 @@ class Matcher:
         self.normalizer = Normalizer(knowledge)
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
+        # Without a detector given, the lexical layers alone (or all of them with ``semantic``).
+        self.safety_detector = safety or build_safety_detector(self.normalizer, semantic=semantic)
 
         documents: list[tuple[str, str, list[str]]] = []
         for intent in matchable:
@@ -190,18 +196,19 @@ class Matcher:
         return candidates
 
     def safety(self, text: str) -> str | None:
-        """Return the safety intent ``text`` calls for, or None; the rules see spelling fixes, not concepts."""
-        return self._safety(self.normalizer.analyse(text))
-
-    def _safety(self, analysis: Analysis) -> str | None:
-        found = safety_intent(analysis.corrected)
-        if found is None and analysis.spelled != analysis.corrected:
-            # A correction can also spoil a word the rules know ("kil" is not "kill"): read both.
-            found = safety_intent(analysis.spelled)
-        return found
+        """Return the safety intent ``text`` calls for, or None."""
+        return self.safety_detector.assess(text).intent
 
     def match(self, text: str) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
+        return self.match_many([text])[0]
+
+    def match_many(self, texts: list[str]) -> list[MatchResult]:
+        """Match several messages, reading them for safety in one batch."""
+        verdicts = self.safety_detector.assess_many([t if t and t.strip() else "" for t in texts])
+        return [self._match(text, verdict) for text, verdict in zip(texts, verdicts, strict=True)]
+
+    def _match(self, text: str, verdict: SafetyVerdict) -> MatchResult:
         if not text or not text.strip():
             return MatchResult(intent=None, score=0.0, alternatives=())
         analysis = self.normalizer.analyse(text)
@@ -210,13 +217,15 @@ class Matcher:
         medicines = tuple(self.normalizer.medicines(canonical))
         candidates = [c for c in scored if c.intent != OUT_OF_SCOPE]
         alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)
-        safety = self._safety(analysis)
-        if safety is not None:
+        if verdict.intent is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
-            return MatchResult(safety, 100.0, alternatives[:3], medicines, safety=True, topical=topical)
+            return MatchResult(
+                verdict.intent, 100.0, alternatives[:3], medicines, safety=True, topical=topical, verdict=verdict
+            )
         not_covered = bool(scored) and scored[0].intent == OUT_OF_SCOPE
-        if not candidates or not_covered or candidates[0].score < self.threshold or looks_foreign(canonical):
+        foreign = verdict.language != "en" or looks_foreign(canonical)
+        if not candidates or not_covered or candidates[0].score < self.threshold or foreign:
             top = candidates[0].score if candidates else 0.0
-            return MatchResult(None, top, alternatives[:3], medicines)
+            return MatchResult(None, top, alternatives[:3], medicines, verdict=verdict)
         best = candidates[0]
-        return MatchResult(best.intent, best.score, alternatives[1:4], medicines)
+        return MatchResult(best.intent, best.score, alternatives[1:4], medicines, verdict=verdict)

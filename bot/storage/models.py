@@ -81,6 +81,11 @@ class User(Base):
     two_hours_before: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_level: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # ISO 3166 code the user chose for the safety numbers (stored only with consent).
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # The last crisis or urgent reply, so that "she says she's fine" right after it is not lost.
+    alarm_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    alarm_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in_list("profile", PROFILE_VALUES), name="profile"),

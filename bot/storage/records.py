@@ -30,6 +30,9 @@ class UserRecord:
     two_hours_before: bool
     last_intent: str | None
     last_level: str | None
+    country: str | None = None
+    alarm_kind: str | None = None
+    alarm_at: datetime | None = None
 
     @property
     def lead_days_list(self) -> tuple[int, ...]:

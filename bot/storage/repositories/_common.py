@@ -78,6 +78,9 @@ def user_record(row: User) -> UserRecord:
         two_hours_before=row.two_hours_before,
         last_intent=row.last_intent,
         last_level=row.last_level,
+        country=row.country,
+        alarm_kind=row.alarm_kind,
+        alarm_at=row.alarm_at,
     )
 
 

@@ -1,0 +1,44 @@
+"""Build the safety detector from the matcher's normaliser and the shipped data files."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.safety._detector import SafetyDetector
+from bot.safety._language import LanguageGuesser
+from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon
+from bot.safety._semantic import DEFAULT_BANK, E5Embedder, ExemplarIndex
+
+if TYPE_CHECKING:
+    from bot.matching._normalize import Normalizer
+
+logger = logging.getLogger(__name__)
+
+
+def build_safety_detector(
+    normalizer: Normalizer,
+    *,
+    semantic: bool = True,
+    bank: Path = DEFAULT_BANK,
+    lexicon: Path = DEFAULT_LEXICON,
+) -> SafetyDetector:
+    """Return a detector with the rules, the other-language phrases and, if ``semantic``, the model."""
+
+    def canonical_forms(text: str) -> tuple[str, ...]:
+        analysis = normalizer.analyse(text[:4000])
+        # A correction can also spoil a word the rules know ("kil" is not "kill"): read both.
+        if analysis.spelled == analysis.corrected:
+            return (analysis.corrected,)
+        return (analysis.corrected, analysis.spelled)
+
+    index = None
+    if semantic:
+        started = time.perf_counter()
+        index = ExemplarIndex.load(E5Embedder(), bank)
+        logger.info("safety model loaded seconds=%.2f", time.perf_counter() - started)
+    return SafetyDetector(
+        canonical_forms, LanguageGuesser(normalizer.english_words), Lexicon.load(lexicon), index
+    )
