@@ -88,7 +88,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except MalformedFile as exc:
         print(f"bonebot eval: {exc}", file=sys.stderr)
         return 2
-    report = evaluate(_domain().matcher, rows)
+    matcher = _domain().matcher
+    if args.layers:
+        from bot.safety import LAYERS
+
+        layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
+        if not layers or set(layers) - set(LAYERS):
+            print(f"bonebot eval: --layers takes some of {','.join(LAYERS)}", file=sys.stderr)
+            return 2
+        matcher.safety_detector = matcher.safety_detector.with_layers(layers)
+    report = evaluate(matcher, rows)
     figures = report.as_dict()
     if args.json:
         print(json.dumps(figures))
@@ -99,6 +108,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     print(f"safety recall:              {report.safety_recall:.1%}  ({report.safety_hits}/{report.safety})")
     print(f"false safety alarms:        {report.false_alarms}")
+    if report.alarms:
+        print(
+            f"alarm recall:               {report.alarm_recall:.1%}  ({report.alarmed}/{report.alarms}), "
+            f"right kind {report.right_kind_rate:.1%}  ({report.right_kind}/{report.alarms})"
+        )
+    if report.calm_rows:
+        print(
+            f"false alarm rate:           {report.false_alarm_rate:.1%}  ({report.false_alarms}/{report.calm_rows})"
+        )
+    for kind, (total, alarmed, right) in sorted(report.alarms_by_kind.items()):
+        print(f"  {kind:<16} rows {total:4d}  alarmed {alarmed:4d}  right kind {right:4d}")
+    languages = sorted(set(report.alarms_by_language) | set(report.calm_by_language))
+    if len(languages) > 1:
+        print("by language (alarms: rows/alarmed/right kind; others: rows/false alarms):")
+        for language in languages:
+            a = report.alarms_by_language.get(language, [0, 0, 0])
+            c = report.calm_by_language.get(language, [0, 0])
+            print(f"  {language:<4} alarms {a[0]:3d}/{a[1]:3d}/{a[2]:3d}   others {c[0]:3d}/{c[1]:3d}")
+    if args.errors:
+        for line, expected, predicted in report.missed:
+            print(f"  missed line {line}: {expected} -> {predicted}")
+        for line, predicted in report.false_alarm_lines:
+            print(f"  false alarm line {line}: -> {predicted}")
     if report.unknown_labels:
         print(f"labels that are not intents: {', '.join(sorted(report.unknown_labels))}")
     if report.confusions:
@@ -181,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="accuracy report on a labelled file")
     evaluate.add_argument("file", help="tab-separated intent<TAB>question, '-' for out of scope")
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    evaluate.add_argument(
+        "--layers", help="safety layers to use, comma-separated (rules,lexicon,semantic); default all"
+    )
+    evaluate.add_argument("--errors", action="store_true", help="list the lines of missed and false alarms")
     evaluate.set_defaults(func=cmd_eval)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

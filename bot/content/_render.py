@@ -19,9 +19,12 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 class EmergencyContacts:
     """Emergency and crisis numbers for one country, from the operator's table."""
 
-    country: str  # display name, e.g. "United Kingdom"
+    country: str  # display name, e.g. "the United Kingdom"
     emergency: str  # e.g. "999"
     crisis: str  # e.g. "Samaritans: call 116 123"
+    poison: str | None = None  # the poison centre, where the table has one
+    international: bool = False  # the fallback for a user whose country is unknown
+    code: str = ""  # ISO 3166 code
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class AnswerContext:
     scan_date: str | None = None
     contacts: EmergencyContacts | None = None
     content_version: str = ""
+    reason: str | None = None  # for the urgent reply: "overdose" or "injury"
 
     def variables(self) -> dict[str, Any]:
         return {
@@ -41,6 +45,7 @@ class AnswerContext:
             "scan_date": self.scan_date,
             "contacts": self.contacts,
             "content_version": self.content_version,
+            "reason": self.reason,
             "you": "the person you care for" if self.profile == "caregiver" else "you",
         }
 
