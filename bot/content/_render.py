@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from markupsafe import Markup, escape
 
 from bot.content._model import Intent, KnowledgeBase, Medicine
 
@@ -70,6 +71,11 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        languages_path = self._answers / "ui" / "safety_languages.yaml"
+        self._safety_lines: dict[str, dict[str, str]] = {}
+        if languages_path.is_file():
+            loaded = yaml.safe_load(languages_path.read_text(encoding="utf-8")) or {}
+            self._safety_lines = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in loaded.items()}
         labels_path = self._answers / "ui" / "labels.yaml"
         self._labels: dict[str, str] = {}
         if labels_path.is_file():
@@ -104,6 +110,23 @@ class Renderer:
 
     def has_ui(self, name: str) -> bool:
         return (self._answers / "ui" / f"{name}.html.j2").is_file()
+
+    def safety_languages(self) -> dict[str, dict[str, str]]:
+        """Return the safety lines of every language, unfilled, for ``bonebot check``."""
+        return {k: dict(v) for k, v in self._safety_lines.items()}
+
+    def safety_lines(self, language: str, contacts: EmergencyContacts | None) -> dict[str, Markup] | None:
+        """Return the safety lines in ``language`` with the numbers filled in, or None if there are none."""
+        lines = self._safety_lines.get(language)
+        if lines is None:
+            return None
+        numbers = {
+            "emergency": escape(contacts.emergency if contacts else "112"),
+            "crisis": escape(contacts.crisis if contacts else "findahelpline.com"),
+            "poison": escape(f" / {contacts.poison}" if contacts and contacts.poison else ""),
+        }
+        # The lines are the content team's own markup (<b>); only the numbers are escaped.
+        return {key: Markup(text.format(**numbers)) for key, text in lines.items()}
 
     def label(self, key: str, **variables: Any) -> str:
         """Return a button label from ``answers/ui/labels.yaml``."""

@@ -49,7 +49,8 @@ VERBS: dict[str, frozenset[int]] = {
     "qask": frozenset({0}),  # ask for a question to add to the list
     "flowcancel": frozenset({0}),
     "reflect": frozenset({0, 1}),  # reflect[:<prompt key>]
-    "bc": frozenset({2}),  # bc:send|cancel:<broadcast id>
+    "bc": frozenset({2}),
+    "country": frozenset({0}),  # ask which country, to show its emergency numbers  # bc:send|cancel:<broadcast id>
 }
 
 

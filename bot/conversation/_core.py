@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.content import LEVEL_NAMES, LEVELS, AnswerContext, EmergencyContacts, KnowledgeBase, Renderer
 from bot.conversation._actions import Action
 from bot.matching import Candidate, Matcher, MatchResult
+from bot.safety import SafetyVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -88,19 +89,19 @@ class Conversation:
 
     # -- answering ---------------------------------------------------------------------------------
 
-    def respond(self, text: str, context: UserContext) -> Outcome:
-        """Return the replies to a free-text message."""
+    def respond(self, text: str, context: UserContext, verdict: SafetyVerdict | None = None) -> Outcome:
+        """Return the replies to a free-text message (``verdict``: the safety layer's, when already read)."""
         truncated = len(text) > MAX_QUESTION_CHARS
         question = text[:MAX_QUESTION_CHARS]
         if not question.strip():
             return Outcome((self.notice("empty_message"),))
-        result = self.matcher.match(question)
+        result = self.matcher.match(question, verdict) if verdict is not None else self.matcher.match(question)
         medicine = next(iter(result.medicines), None)
         replies: list[Reply] = []
         if truncated:
             replies.append(self.notice("too_long", limit=MAX_QUESTION_CHARS))
-        if result.safety and result.intent:
-            replies.append(self.answer(result.intent, "short", context))
+        if result.safety and result.intent and result.verdict is not None:
+            replies.append(self.safety_reply(result.verdict, context))
             logger.info("answered intent=%s level=short version=%s", result.intent, self.knowledge.version)
             return Outcome(tuple(replies), result, truncated=truncated)
         if result.intent is None:
@@ -121,6 +122,7 @@ class Conversation:
         *,
         medicine: str | None = None,
         near_ties: tuple[Candidate, ...] = (),
+        reason: str | None = None,
     ) -> Reply:
         """Return the answer to ``intent_id`` at ``level`` with its buttons."""
         intent = self.knowledge.intent(intent_id)
@@ -130,10 +132,11 @@ class Conversation:
             scan_date=context.scan_date,
             contacts=context.contacts,
             content_version=self.knowledge.version,
+            reason=reason,
         )
         html = self.renderer.answer(intent_id, level, answer_context)
         if intent.kind == "safety":
-            return Reply(html, (), kind="safety", intent=intent_id, level=level)
+            return Reply(html, self._country_row(context), kind="safety", intent=intent_id, level=level)
         rows: list[tuple[Button, ...]] = []
         next_level = self._next_level(intent_id, level, context)
         if next_level is not None:
@@ -192,6 +195,41 @@ class Conversation:
         if next_level is None or not self._allowed(next_level, context):
             return None
         return next_level
+
+    # -- safety ------------------------------------------------------------------------------------
+
+    def safety_reply(self, verdict: SafetyVerdict, context: UserContext) -> Reply:
+        """Return the crisis or urgent reply, in the message's language where BoneBot has its lines."""
+        intent_id = verdict.intent or "urgent_symptoms"
+        english = self.answer(intent_id, "short", context, reason=verdict.reason)
+        lines = self.renderer.safety_lines(verdict.language, context.contacts)
+        if lines is None:
+            return english
+        html = self.renderer.ui(
+            "safety_other_language", kind=verdict.kind, reason=verdict.reason, lines=lines, english=english.html
+        )
+        return Reply(html, english.buttons, kind="safety", intent=intent_id, level="short")
+
+    def english_only(self, language: str, context: UserContext) -> Reply:
+        """Return "I can only read English for now", with the emergency and crisis numbers."""
+        lines = self.renderer.safety_lines(language, context.contacts)
+        html = self.renderer.ui("english_only", lines=lines, contacts=context.contacts)
+        return Reply(html, self._country_row(context), kind="out_of_scope")
+
+    def safety_line(self, context: UserContext) -> Reply:
+        """Return the one line on what to do in an emergency, added under an answer to an unclear message."""
+        return Reply(self.renderer.ui("safety_line", contacts=context.contacts), kind="notice")
+
+    def safety_followup(self, kind: str, context: UserContext) -> Reply:
+        """Return "please don't wait", for a message that plays down an alarm just answered."""
+        html = self.renderer.ui("safety_followup", kind=kind, contacts=context.contacts)
+        return Reply(html, self._country_row(context), kind="safety")
+
+    def _country_row(self, context: UserContext) -> Keyboard:
+        # With no country known, the numbers are international: offer the patient's own in one tap.
+        if context.contacts is None or not context.contacts.international or not context.private_chat:
+            return ()
+        return ((Button(self.renderer.label("show_country_numbers"), Action("country")),),)
 
     # -- menus and notices -------------------------------------------------------------------------
 

@@ -199,8 +199,10 @@ class Matcher:
         """Return the safety intent ``text`` calls for, or None."""
         return self.safety_detector.assess(text).intent
 
-    def match(self, text: str) -> MatchResult:
+    def match(self, text: str, verdict: SafetyVerdict | None = None) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
+        if verdict is not None:
+            return self._match(text, verdict)
         return self.match_many([text])[0]
 
     def match_many(self, texts: list[str]) -> list[MatchResult]:

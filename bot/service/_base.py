@@ -13,6 +13,7 @@ from bot.contacts import EmergencyDirectory
 from bot.conversation import Action, Button, Conversation, Keyboard, Reply, UserContext
 from bot.domain import Domain
 from bot.scheduling import format_date
+from bot.service._safety import SafetyDesk
 from bot.service._types import Response, Sender
 from bot.settings import Settings
 from bot.storage import Database
@@ -46,6 +47,8 @@ class ServiceBase:
         self.settings = settings
         self.directory = directory
         self.clock = clock
+        # Composed, not mixed in: the safety desk has its own dependencies and no flows.
+        self.safety = SafetyDesk(domain.matcher.safety_detector, domain.conversation, directory, settings, clock)
 
     @property
     def conversation(self) -> Conversation:
@@ -92,7 +95,7 @@ class ServiceBase:
             medicine=user.medicine,
             depth_pref=user.depth_pref,
             scan_date=format_date(scan.scan_date) if scan else None,
-            contacts=self.directory.for_timezone(user.timezone or self.settings.default_timezone),
+            contacts=self.safety.contacts(user, sender),
             private_chat=sender.private,
         )
 

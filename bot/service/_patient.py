@@ -129,13 +129,12 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             prefix: list[Reply] = []
             if returning:
                 prefix.append(await self._welcome_back(session, user))
-            safety = self.domain.matcher.safety(text[:4000])
-            if safety in SAFETY_INTENTS:
+            screening = await self.safety.screen(session, user, text, context)
+            if screening.reply is not None:
                 # The safety reply comes alone and first; any flow under way stays where it was.
-                logger.info(
-                    "answered intent=%s level=short version=%s", safety, self.domain.knowledge.version
-                )
-                return Response((self.conversation.answer(safety, "short", context),))
+                if screening.verdict.intent is not None:
+                    ANSWERS.labels(intent=screening.verdict.intent, level="short").inc()
+                return Response((screening.reply,))
             dialog = await repo.get_dialog(session, user.id) if sender.private else None
             if dialog is not None and self.clock() - dialog.updated_at > DIALOG_TTL:
                 await repo.clear_dialog(session, user.id)
@@ -152,7 +151,10 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             if _MORE.match(text) and user.last_intent in self.domain.knowledge.intents:
                 more = await self._more(session, user, sender, user.last_intent, None)
                 return Response((*prefix, *more.replies))
-            outcome = self.conversation.respond(text, context)
+            english_only = self.safety.english_only(screening.verdict, context)
+            if english_only is not None:
+                return Response((*prefix, english_only))
+            outcome = self.conversation.respond(text, context, screening.verdict)
             if outcome.unanswered:
                 UNANSWERED.inc()
                 await repo.record_unanswered(session, outcome.unanswered, self.clock())
@@ -164,6 +166,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                     session, user.id, last_intent=answered.intent, last_level=answered.level
                 )
             replies = [*prefix, *outcome.replies]
+            if screening.verdict.ambiguous:
+                # Close to an alarm but not clearly one: answer, and say what to do in an emergency.
+                replies.append(self.conversation.safety_line(context))
             if outcome.start_flow == "scan" and sender.private:
                 flow = await self.needs_consent(session, user, "scan", "scan") or await self.scan_flow(
                     session, sender, user, None
@@ -190,6 +195,8 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             return await self.scan_step(session, sender, user, step, data, text)
         if flow == "timezone":
             return await self.timezone_step(session, sender, user, data, text)
+        if flow == "country":
+            return Response.of(await self.safety.country_in(session, user, text))
         if flow == "consent":
             # A question asked instead of answering the consent buttons is answered as usual.
             return None
@@ -292,6 +299,11 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 return await self._more(session, user, sender, intent_id, level)
             if verb == "consent":
                 return await self._consent(session, sender, user, args[0] == "yes")
+            if verb == "country":
+                if not sender.private:
+                    return self.group_refusal()
+                await repo.set_dialog(session, user.id, "country", "await", {}, now=self.clock())
+                return self.say("country_ask")
             if verb == "flowcancel":
                 await repo.clear_dialog(session, user.id)
                 return Response.of(self.ui("flow_cancelled"), edit=True)

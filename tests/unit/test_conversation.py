@@ -122,7 +122,7 @@ class _FixedMatcher:
     def __init__(self, result: MatchResult) -> None:
         self.result = result
 
-    def match(self, text: str) -> MatchResult:
+    def match(self, text: str, verdict: object = None) -> MatchResult:
         return self.result
 
 
