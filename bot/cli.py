@@ -117,6 +117,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(
             f"false alarm rate:           {report.false_alarm_rate:.1%}  ({report.false_alarms}/{report.calm_rows})"
         )
+    if report.other_language_alarms[0]:
+        rows_, given = report.other_language_alarms
+        print(f"alarms in other languages:  numbers given {given}/{rows_}")
     for kind, (total, alarmed, right) in sorted(report.alarms_by_kind.items()):
         print(f"  {kind:<16} rows {total:4d}  alarmed {alarmed:4d}  right kind {right:4d}")
     languages = sorted(set(report.alarms_by_language) | set(report.calm_by_language))

@@ -65,9 +65,12 @@ class EmergencyDirectory:
     def load(cls, path: Path | None = None, fallback_path: Path = FALLBACK_PATH) -> EmergencyDirectory:
         """Read the operator's table, or the shipped default when ``path`` is None."""
         path = path or DEFAULT_CONTACTS_PATH
-        table = {
-            str(code).upper(): _entry(path, str(code).upper(), entry) for code, entry in _read(path).items()
-        }
+        table: dict[str, EmergencyContacts] = {}
+        for code, entry in _read(path).items():
+            # YAML reads an unquoted NO (Norway) as false: refuse anything but a two-letter code.
+            if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z]{2}", code):
+                raise ContactsError(f"{path}: {code!r} is not a two-letter country code (quote it)")
+            table[code.upper()] = _entry(path, code.upper(), entry)
         fallback = _entry(fallback_path, "", _read(fallback_path), international=True)
         return cls(table, fallback)
 

@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content import SAFETY_INTENTS
-from bot.matching._matcher import Matcher
+from bot.matching._matcher import Matcher, MatchResult
+from bot.safety import ENGLISH, SAFETY_LANGUAGES
+
+# Alarm recall is measured where BoneBot reads the language; elsewhere the reply must carry the numbers.
+READ_LANGUAGES = frozenset((ENGLISH, *SAFETY_LANGUAGES))
 
 OUT_OF_SCOPE = "-"
 CALM = "*"  # any reply but a safety one is right: the safety sets' everyday messages
@@ -47,6 +51,8 @@ class EvalReport:
     alarms_by_kind: dict[str, list[int]] = field(default_factory=dict)
     alarms_by_language: dict[str, list[int]] = field(default_factory=dict)
     calm_by_language: dict[str, list[int]] = field(default_factory=dict)
+    # Alarms in languages BoneBot does not read: [rows, replies that carried the numbers].
+    other_language_alarms: list[int] = field(default_factory=lambda: [0, 0])
     missed: list[tuple[int, str, str]] = field(default_factory=list)  # line, expected, predicted
     false_alarm_lines: list[tuple[int, str]] = field(default_factory=list)  # line, predicted
 
@@ -100,6 +106,10 @@ class EvalReport:
             "false_alarm_rate": round(self.false_alarm_rate, 4),
             "alarm_rows": self.alarms,
             "non_alarm_rows": self.calm_rows,
+            "other_language_alarms": {
+                "rows": self.other_language_alarms[0],
+                "numbers_given": self.other_language_alarms[1],
+            },
             "alarms_by_kind": {
                 k: {"rows": v[0], "alarmed": v[1], "right_kind": v[2]} for k, v in sorted(self.alarms_by_kind.items())
             },
@@ -165,12 +175,18 @@ def evaluate(matcher: Matcher, rows: Iterable[LabelledQuestion]) -> EvalReport:
     report = EvalReport()
     known = set(matcher.knowledge.intents)
     rows = list(rows)
-    predictions: list[str | None] = []
+    results: list[MatchResult] = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
-        predictions.extend(r.intent for r in matcher.match_many([row.question for row in batch]))
-    for row, predicted in zip(rows, predictions, strict=True):
+        results.extend(matcher.match_many([row.question for row in batch]))
+    for row, result in zip(rows, results, strict=True):
+        predicted = result.intent
         alarm = predicted in SAFETY_INTENTS
+        if row.intent in SAFETY_INTENTS and row.language not in READ_LANGUAGES:
+            # The reply is the safety reply or "I can only read English", both with the numbers.
+            report.other_language_alarms[0] += 1
+            report.other_language_alarms[1] += alarm or (result.verdict is not None and result.verdict.language != ENGLISH)
+            continue
         if row.intent in SAFETY_INTENTS:
             kind = report.alarms_by_kind.setdefault(row.intent, [0, 0, 0])
             language = report.alarms_by_language.setdefault(row.language, [0, 0, 0])

@@ -55,7 +55,9 @@ _CRISIS = [
     r"(in |to )?(living|live|go(ing)? on|carry(ing)? on|being alive|life|anymore|any more)\b",
     r"\bno (point|reason) (anymore|any more)\b",
     r"\bbetter off (dead|without me)\b",
-    r"\b(hurt|hurting|harm|harming|cut|cutting|injure|injuring) (my ?self)\b",
+    r"(?<!did not )(?<!didnt )(?<!not )(?<!never )(?<!without )(?<!nearly )(?<!almost )"
+    r"\b(hurt|hurting|harm|harming|cut|cutting|injure|injuring) (my ?self)\b(?! (when|while) (i |she |he )?(fell|fall|falling|tripped|slipped|gardening|lifting|cleaning|exercising))"
+    r"(?! (in|on|at) (the|a|my) (garden|gym|fall|kitchen|stairs))",
     r"\bself ?harm",
     r"\b(tired|sick) of (living|being alive|life)\b",
     r"\blife (is|isnt|is not) (not )?worth (living|it)\b",
@@ -91,6 +93,30 @@ _CRISIS_EXTRA = [
     r"\bwant (out|to go to sleep and not)\b",
     r"\b(everyone|everybody|my family|they|kids) (would|will) be better off\b",
     r"\bno (way|reason) out\b",
+    r"\b(putting|put|set|setting) (aside|away|by) (my |her |his |all (my|her|his) )?(sleeping )?(pills|tablets|meds|painkillers)\b",
+    r"\b(there are|i have|ive got|i have got|got) enough (pills|tablets|meds)( now)?\b|\benough (pills|tablets) (now|saved|to)\b",
+    r"\b(pills|tablets|meds) (all )?(counted|lined up|laid) out\b",
+    r"\b(my |this is (probably |likely )?(my )?)last (message|text|goodbye)\b",
+    r"\b(ready to go|time to go now|not be here tomorrow|wont see (you|me) again|will not see (you|me) again)\b",
+    r"\b(know|decided|worked out|planned) (how|when|where) (i will|ill|i am going to|im going to|to) (do it|end it|go)\b",
+    r"\b(already )?(know|decided) how i (will|would|am going to) do it\b",
+    r"\b(steer|drive|driving|steering|crash|crashing) (the car )?(into|off) (the |a )?(river|bridge|wall|tree|lorry|truck|cliff|oncoming)\b",
+    r"\b(sorted|sorting|put) (out )?(my|her|his) (affairs|funeral|will)\b.*\b(before|nothing left|ready|end|go)\b",
+    r"\b(nothing|no one|nobody) (left )?(to live for|keeping me here)\b",
+    r"\bsay(ing)? goodbye to (everyone|everybody|all)\b",
+    r"\b(better|easier) (life|lives|off) without me\b",
+    r"\b(sorry for everything)\b.*\b(look after|take care of|goodbye|love you)\b",
+    r"\bno reason (for me )?to be (alive|here)\b",
+    r"\b(keeping|saving|hiding) (them|the pills|the tablets) for (when|later|the end)\b",
+    r"\b(will not|wont|would not|wouldnt) be needing (any of )?(it|them|this|that|my things|anything)\b",
+    r"\b(do not|dont|no longer) want to (keep|go on|carry on) (living|being alive|existing|like this)\b",
+    r"\b(swallow|take|taking|swallowing) the (whole|entire) (box|packet|bottle|lot|strip)\b",
+    r"\bbe done with (it all|everything|life)\b|\b(and|to) be done with it\b.*\b(pills|tablets|box|swallow|end)\b"
+    r"|\b(pills|tablets|box|swallow)\b.*\bbe done with it\b",
+    r"\b(looking|looked|look) up how many (of my |of the )?(tablets|pills)\b",
+    r"\bhow many (of my |of these |of the )?(tablets|pills) (would it take|it would take|does it take|it takes) to\b",
+    r"\b(looking|looked|look) up (ways|how) to (die|end it|kill)\b",
+    r"\bi hate (my ?self|my life)\b.*\b(hurt|cut|harm|end|die|gone)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -157,6 +183,14 @@ _URGENT_EXTRA = [
     r"\b(on the floor|on the ground)\b.*\b(cannot|can not|unable|wont|will not|help)\b",
     r"\b(sudden|suddenly)\b.*\b(back|spine|hip)\b.*\b(pain|agony|hurts|cannot)\b",
     r"\b(back|spine)\b.*\b(suddenly|all of a sudden|out of nowhere)\b.*\b(pain|agony|hurts|cannot|excruciating)\b",
+    r"\b(pain|agony)\b.*\b(out of nowhere|came on suddenly|all of a sudden|worst (i have|ive) ever)\b",
+    r"\b(worst|most severe) (back |hip )?pain (i have|ive) ever\b",
+    r"\bfelt (something|it) (give|go|crack|snap|pop)\b",
+    r"\b(numb|numbness|no feeling|tingling)\b.*\b(between my legs|groin|bottom|saddle|private parts|down below)\b",
+    r"\b(cannot|cant|unable to) (straighten up|turn over|roll over|take a deep breath|breathe in)\b",
+    r"\b(looks|look|is|is sticking|sticking) (wrong|out|up)\b.*\b(fell|fall|lump|bone)\b|\b(fell|fall)\b.*\b(looks wrong|lump sticking)\b",
+    r"\b(cannot|cant|unable to|not able to) (put|bear) (any )?weight\b",
+    r"\b(cannot|cant|can not) (control|hold) (my|her|his) (bladder|bowels|pee|wee)\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -171,9 +205,15 @@ _OVERDOSE = [
     r"(\w+ ){0,2}(pills?|tablets?|capsules?|doses?|medicine|meds)\b",
     r"\b(accidentally|accidently|by accident|by mistake|mistakenly) (took|taken|swallowed|double dosed|doubled|had)\b",
     r"\b(double dosed|doubled up|double dose)\b.*\b(by mistake|accidentally|accidently|today|this morning|last night|what do i do|now)\b",
-    r"\b(child|toddler|kid|baby|son|daughter|grandson|granddaughter|grandchild|grandkid|little one|boy|girl)\b( \w+){0,3} "
+    r"\b(child|toddler|kid|baby|son|daughter|grandson|granddaughter|grandchild|grandkid|little one|boy|girl|year old|yr old|yo)\b( \w+){0,8} "
     r"(swallowed|ate|eaten|has eaten|took|has taken|got into|chewed|might have (swallowed|eaten|taken))\b",
     r"\b(swallowed|ate|eaten|got into|chewed)\b( \w+){0,4} (pills?|tablets?|medicine|meds|capsules?)\b",
+    r"\b(took|taken|swallowed|had)\b( \w+){0,4} (twice|two times|2 times)\b.*\b(today|this morning|by mistake|accidentally|tonight)\b",
+    r"\b(a |the )?(whole|entire) (weeks?|month s|months?|box|packet|strip)( s)? (worth )?(of )?(pills|tablets|meds|medicine)?\b.*\b(at once|in one go|by mistake|swallowed|took|taken)\b",
+    r"\b(taken|took|swallowed) (every|all the|all of the|all her|all his) (tablet|tablets|pill|pills)\b",
+    r"\b(tablet|pill|pills|tablets) in (her|his|their) mouth\b",
+    r"\b(took|taken|swallowed) (my|her|his) (pills?|tablets?|medicine|meds) by mistake\b",
+    r"\b(swallowed|has swallowed|s swallowed|ate|has eaten) (some|one|two|a few|several|a couple) of (my|her|his|the|grandma s|mum s|mom s)\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -207,6 +247,7 @@ _IDIOMS = re.compile(
     r"|\bworried sick\b|\b(could|would|i would|i could) kill for\b|\bto die for\b"
     r"|\b(nearly|almost|could have|could of) died (laughing|of (embarrassment|shame|boredom|fright))\b"
     r"|\bthe death of me\b|\bkill (two birds|the pain|the bugs|the germs|cancer cells|the cells)\b"
+    r"|\b(will|would|is going to|gonna|going to|is gonna|are going to) kill me (if|when|for|lol|haha)\b"
     r"|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
