@@ -20,10 +20,13 @@ class Domain:
     conversation: Conversation
 
 
-def load_domain(root: Path | None = None) -> Domain:
-    """Load content from ``root`` (default: the content folders) and build the matcher."""
+def load_domain(root: Path | None = None, *, threads: int = 1) -> Domain:
+    """Load content from ``root`` (default: the content folders) and build the matcher.
+
+    ``threads``: the safety model's threads; one per bot process, more for batch commands.
+    """
     root = root or content_root()
     knowledge = load_knowledge_base(root)
     renderer = Renderer(root, knowledge)
-    matcher = Matcher(knowledge, semantic=True)
+    matcher = Matcher(knowledge, semantic=True, threads=threads)
     return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher))

@@ -77,6 +77,7 @@ class Matcher:
         weights: tuple[float, float, float] = (EXAMPLE_WEIGHT, CENTROID_WEIGHT, FUZZY_WEIGHT),
         safety: SafetyDetector | None = None,
         semantic: bool = False,
+        threads: int = 1,
     ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
@@ -85,7 +86,10 @@ class Matcher:
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
         # Without a detector given, the lexical layers alone (or all of them with ``semantic``).
-        self.safety_detector = safety or build_safety_detector(self.normalizer, semantic=semantic)
+        ordinary = [e for i in matchable for e in i.examples] + list(knowledge.out_of_scope)
+        self.safety_detector = safety or build_safety_detector(
+            self.normalizer, semantic=semantic, ordinary=ordinary, threads=threads
+        )
 
         documents: list[tuple[str, str, list[str]]] = []
         for intent in matchable:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from bot.safety._gate import AlarmGate
 from bot.safety._language import ENGLISH, LanguageGuesser
 from bot.safety._lexicon import Lexicon
 from bot.safety._rules import CRISIS, URGENT, RuleHit, rule_hit, without_idioms
@@ -62,6 +63,7 @@ class SafetyDetector:
         guesser: LanguageGuesser,
         lexicon: Lexicon,
         index: ExemplarIndex | None = None,
+        gate: AlarmGate | None = None,
         *,
         layers: Sequence[str] = LAYERS,
         alarm_margin: float = ALARM_MARGIN,
@@ -72,6 +74,7 @@ class SafetyDetector:
         self.guesser = guesser
         self.lexicon = lexicon
         self.index = index
+        self.gate = gate
         self.layers = tuple(layers)
         self.alarm_margin = alarm_margin
         self.ambiguous_margin = ambiguous_margin
@@ -88,6 +91,7 @@ class SafetyDetector:
             self.guesser,
             self.lexicon,
             self.index,
+            self.gate,
             layers=layers,
             alarm_margin=self.alarm_margin,
             ambiguous_margin=self.ambiguous_margin,
@@ -103,7 +107,7 @@ class SafetyDetector:
         verdicts = [self._lexical(text) for text in texts]
         if not self.semantic:
             return verdicts
-        pending = [i for i, v in enumerate(verdicts) if v.kind is None and texts[i].strip()]
+        pending = [i for i, v in enumerate(verdicts) if v.kind is None and self._worth_embedding(texts[i])]
         if not pending:
             return verdicts
         assert self.index is not None
@@ -111,6 +115,10 @@ class SafetyDetector:
         for i, scores in zip(pending, scored, strict=True):
             verdicts[i] = self._semantic_verdict(verdicts[i], scores)
         return verdicts
+
+    def _worth_embedding(self, text: str) -> bool:
+        # Most ordinary questions look nothing like an alarm; the gate spares them the model's time.
+        return bool(text.strip()) and (self.gate is None or self.gate.passes(text))
 
     def _lexical(self, text: str) -> SafetyVerdict:
         language = self.guesser.identify(text)

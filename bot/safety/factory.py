@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.safety._detector import SafetyDetector
+from bot.safety._gate import AlarmGate
 from bot.safety._language import LanguageGuesser
 from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon
-from bot.safety._semantic import DEFAULT_BANK, E5Embedder, ExemplarIndex
+from bot.safety._semantic import ALARM_CLASSES, CALM_CLASSES, DEFAULT_BANK, E5Embedder, ExemplarIndex
 
 if TYPE_CHECKING:
     from bot.matching._normalize import Normalizer
@@ -22,8 +24,10 @@ def build_safety_detector(
     normalizer: Normalizer,
     *,
     semantic: bool = True,
+    ordinary: Iterable[str] = (),
     bank: Path = DEFAULT_BANK,
     lexicon: Path = DEFAULT_LEXICON,
+    threads: int = 1,
 ) -> SafetyDetector:
     """Return a detector with the rules, the other-language phrases and, if ``semantic``, the model."""
 
@@ -35,10 +39,14 @@ def build_safety_detector(
         return (analysis.corrected, analysis.spelled)
 
     index = None
+    gate = None
     if semantic:
         started = time.perf_counter()
-        index = ExemplarIndex.load(E5Embedder(), bank)
+        index = ExemplarIndex.load(E5Embedder(threads), bank)
+        alarms = [t for name in ALARM_CLASSES for t in index.bank[name]]
+        calm = [t for name in CALM_CLASSES for t in index.bank[name]]
+        gate = AlarmGate.fit(alarms, [*calm, *ordinary])
         logger.info("safety model loaded seconds=%.2f", time.perf_counter() - started)
     return SafetyDetector(
-        canonical_forms, LanguageGuesser(normalizer.english_words), Lexicon.load(lexicon), index
+        canonical_forms, LanguageGuesser(normalizer.english_words), Lexicon.load(lexicon), index, gate
     )
