@@ -62,10 +62,17 @@ def cmd_match(_: argparse.Namespace) -> int:
 
 def cmd_check(_: argparse.Namespace) -> int:
     """Validate intents and answers."""
-    from bot.content._check import check_content
+    from bot.content._check import check_content, find_article
 
     root = content_root()
-    problems = check_content(root)
+    article = find_article(root)
+    if article is None or not article.is_file():
+        print(
+            "bonebot check: the shared article (../shared/content/article.txt) was not found; set "
+            "BONEBOT_ARTICLE to its path. The figure guard did not run.",
+            file=sys.stderr,
+        )
+    problems = check_content(root, article)
     if problems:
         print(f"{len(problems)} problem(s) in {root}:", file=sys.stderr)
         for problem in problems:
