@@ -86,6 +86,18 @@ def cmd_check(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_pack(args: argparse.Namespace) -> int:
+    """Write the clinicians' review pack."""
+    from bot.content import load_knowledge_base
+    from bot.content._review import build_review_pack
+
+    root = content_root()
+    out = Path(args.out) if args.out else Path(f"review-pack-{load_knowledge_base(root).version}.html")
+    out.write_text(build_review_pack(root), encoding="utf-8")
+    print(f"review pack written to {out}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """Report accuracy on a labelled file."""
     from bot.matching import MalformedFile, evaluate, read_labelled
@@ -185,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("match", help="match questions from stdin, JSON lines out").set_defaults(func=cmd_match)
     sub.add_parser("check", help="validate intents/ and answers/").set_defaults(func=cmd_check)
+    review = sub.add_parser("review-pack", help="write every answer to one HTML file for clinicians to sign off")
+    review.add_argument("--out", help="the file to write (default: review-pack-<content version>.html)")
+    review.set_defaults(func=cmd_review_pack)
     evaluate = sub.add_parser("eval", help="accuracy report on a labelled file")
     evaluate.add_argument("file", help="tab-separated intent<TAB>question, '-' for out of scope")
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")
