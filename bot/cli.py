@@ -197,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("match", help="match questions from stdin, JSON lines out").set_defaults(func=cmd_match)
     sub.add_parser("check", help="validate intents/ and answers/").set_defaults(func=cmd_check)
-    review = sub.add_parser("review-pack", help="write every answer to one HTML file for clinicians to sign off")
+    review = sub.add_parser(
+        "review-pack", help="write every answer to one HTML file for clinicians to sign off"
+    )
     review.add_argument("--out", help="the file to write (default: review-pack-<content version>.html)")
     review.set_defaults(func=cmd_review_pack)
     evaluate = sub.add_parser("eval", help="accuracy report on a labelled file")

@@ -64,7 +64,9 @@ def _shown_to(group: list[Rendering], knowledge: KnowledgeBase) -> str:
     medicine = (
         "any medicine named"
         if medicines == every_medicine
-        else ", ".join(m for m in ["no medicine", *(m.generic for m in knowledge.medicines)] if m in medicines)
+        else ", ".join(
+            m for m in ["no medicine", *(m.generic for m in knowledge.medicines)] if m in medicines
+        )
     )
     scan = _either({r.scan_saved for r in group}, "scan date saved", "no scan date saved", "")
     country = _either({r.contacts_known for r in group}, "country known", "country unknown", "")
