@@ -99,14 +99,21 @@ def renderings(renderer: Renderer, knowledge: KnowledgeBase, intent: Intent) -> 
     Rendering errors propagate: ``check_content`` reports them before the guards run.
     """
     medicines: list[Medicine | None] = [None, *knowledge.medicines]
+    plain: dict[str, str] = {}  # many combinations share a text: parse each once
+
+    def parsed(html: str) -> str:
+        if html not in plain:
+            plain[html] = parse(html)
+        return plain[html]
+
     for level in intent.levels:
         for profile in PROFILES:
             for medicine in medicines:
                 for scan_date in (None, SAVED_SCAN_DATE):
                     for contacts in (None, KNOWN_CONTACTS):
                         context = AnswerContext(profile, medicine, scan_date, contacts, knowledge.version)
-                        html = renderer.answer(intent.id, level, context)
-                        body_html = renderer.answer(intent.id, level, context, with_source=False)
+                        body_html, source = renderer.answer_parts(intent.id, level, context)
+                        html = f"{body_html}\n\n{source}" if source else body_html
                         yield Rendering(
                             intent=intent,
                             level=level,
@@ -114,8 +121,8 @@ def renderings(renderer: Renderer, knowledge: KnowledgeBase, intent: Intent) -> 
                             medicine=medicine,
                             scan_saved=scan_date is not None,
                             contacts_known=contacts is not None,
-                            body=parse(body_html),
-                            full=parse(html),
+                            body=parsed(body_html),
+                            full=parsed(html),
                             html=html,
                             body_html=body_html,
                         )

@@ -79,6 +79,11 @@ class Renderer:
 
     def answer(self, intent_id: str, level: str, context: AnswerContext, *, with_source: bool = True) -> str:
         """Return the answer to ``intent_id`` at ``level``; article answers end with their source."""
+        body, source = self.answer_parts(intent_id, level, context)
+        return f"{body}\n\n{source}" if with_source and source else body
+
+    def answer_parts(self, intent_id: str, level: str, context: AnswerContext) -> tuple[str, str]:
+        """Return the answer's body and its source line ("" for answers that are not about the article)."""
         intent = self.knowledge.intent(intent_id)
         if level not in intent.levels:
             raise ValueError(f"{intent_id} has no level {level!r}")
@@ -87,9 +92,8 @@ class Renderer:
         if block is None:
             raise ValueError(f"answers/{self.template_name(intent)} has no block {level!r}")
         body = tidy("".join(block(template.new_context(context.variables()))))
-        if with_source and intent.kind == "article":
-            body = f"{body}\n\n{self.source(intent, body, context.profile)}"
-        return body
+        source = self.source(intent, body, context.profile) if intent.kind == "article" else ""
+        return body, source
 
     def cited(self, intent: Intent, body: str, profile: str) -> list[str]:
         """Return the reference keys an answer cites: those its profile may see whose fact it states."""
