@@ -84,10 +84,17 @@ def cmd_match(_: argparse.Namespace) -> int:
 
 def cmd_check(_: argparse.Namespace) -> int:
     """Validate intents and answers."""
-    from bot.content._check import check_content
+    from bot.content._check import check_content, find_article
 
     root = content_root()
-    problems = check_content(root)
+    article = find_article(root)
+    if article is None or not article.is_file():
+        print(
+            "bonebot check: the shared article (../shared/content/article.txt) was not found; set "
+            "BONEBOT_ARTICLE to its path. The figure guard did not run.",
+            file=sys.stderr,
+        )
+    problems = check_content(root, article)
     if problems:
         print(f"{len(problems)} problem(s) in {root}:", file=sys.stderr)
         for problem in problems:
@@ -98,6 +105,18 @@ def cmd_check(_: argparse.Namespace) -> int:
     knowledge = load_knowledge_base(root)
     examples = sum(len(i.examples) for i in knowledge.intents.values())
     print(f"content OK: {len(knowledge.intents)} intents, {examples} examples, version {knowledge.version}")
+    return 0
+
+
+def cmd_review_pack(args: argparse.Namespace) -> int:
+    """Write the clinicians' review pack."""
+    from bot.content import load_knowledge_base
+    from bot.content._review import build_review_pack
+
+    root = content_root()
+    out = Path(args.out) if args.out else Path(f"review-pack-{load_knowledge_base(root).version}.html")
+    out.write_text(build_review_pack(root), encoding="utf-8")
+    print(f"review pack written to {out}")
     return 0
 
 
@@ -235,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("match", help="match questions from stdin, JSON lines out").set_defaults(func=cmd_match)
     sub.add_parser("check", help="validate intents/ and answers/").set_defaults(func=cmd_check)
+    review = sub.add_parser(
+        "review-pack", help="write every answer to one HTML file for clinicians to sign off"
+    )
+    review.add_argument("--out", help="the file to write (default: review-pack-<content version>.html)")
+    review.set_defaults(func=cmd_review_pack)
     evaluate = sub.add_parser("eval", help="accuracy report on a labelled file")
     evaluate.add_argument("file", help="tab-separated intent<TAB>question, '-' for out of scope")
     evaluate.add_argument("--json", action="store_true", help="print the figures as one JSON object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from markupsafe import Markup, escape
 from bot.content._model import Intent, KnowledgeBase, Medicine
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_TAGS = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,11 @@ class Renderer:
 
     def answer(self, intent_id: str, level: str, context: AnswerContext, *, with_source: bool = True) -> str:
         """Return the answer to ``intent_id`` at ``level``; article answers end with their source."""
+        body, source = self.answer_parts(intent_id, level, context)
+        return f"{body}\n\n{source}" if with_source and source else body
+
+    def answer_parts(self, intent_id: str, level: str, context: AnswerContext) -> tuple[str, str]:
+        """Return the answer's body and its source line ("" for answers that are not about the article)."""
         intent = self.knowledge.intent(intent_id)
         if level not in intent.levels:
             raise ValueError(f"{intent_id} has no level {level!r}")
@@ -96,12 +103,26 @@ class Renderer:
         if block is None:
             raise ValueError(f"answers/{self.template_name(intent)} has no block {level!r}")
         body = tidy("".join(block(template.new_context(context.variables()))))
-        if with_source and intent.kind == "article":
-            body = f"{body}\n\n{self.source(intent)}"
-        return body
+        source = self.source(intent, body, context.profile) if intent.kind == "article" else ""
+        return body, source
 
-    def source(self, intent: Intent) -> str:
-        citations = [self.knowledge.references[key] for key in intent.references]
+    def cited(self, intent: Intent, body: str, profile: str) -> list[str]:
+        """Return the reference keys an answer cites: those its profile may see whose fact it states."""
+        text = " ".join(html.unescape(_TAGS.sub(" ", body)).split()).casefold()
+        keys = []
+        for key in intent.references:
+            reference = self.knowledge.references[key]
+            if not reference.allowed_for(profile, intent.audience):
+                continue
+            facts = intent.facts_for(key)
+            if facts and not any(" ".join(f.split()).casefold() in text for f in facts):
+                continue
+            keys.append(key)
+        return keys
+
+    def source(self, intent: Intent, body: str, profile: str) -> str:
+        """Return the source line for ``body``, an answer to ``intent`` for ``profile``."""
+        citations = [self.knowledge.references[key].cite for key in self.cited(intent, body, profile)]
         return tidy(self._env.get_template("_source.html.j2").render(citations=citations))
 
     def ui(self, name: str, **variables: Any) -> str:
