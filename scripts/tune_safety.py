@@ -32,7 +32,9 @@ def main() -> None:
     scores = detector.index.scores([r.question.lower() for r in rows])
     truth = [r.intent if r.intent in SAFETY_INTENTS else None for r in rows]
     best = None
-    for margin, floor in itertools.product([0.0, 0.01, 0.02, 0.03, 0.04, 0.05], [0.80, 0.83, 0.85, 0.86, 0.87]):
+    for margin, floor in itertools.product(
+        [0.0, 0.01, 0.02, 0.03, 0.04, 0.05], [0.80, 0.83, 0.85, 0.86, 0.87]
+    ):
         hits = kind = false = 0
         for verdict, score, expected in zip(verdicts, scores, truth, strict=True):
             predicted = verdict.intent
@@ -44,7 +46,9 @@ def main() -> None:
             else:
                 false += predicted is not None
         alarms = sum(1 for t in truth if t)
-        print(f"margin {margin:.2f} floor {floor:.2f}: recall {hits}/{alarms} kind {kind}/{alarms} false {false}")
+        print(
+            f"margin {margin:.2f} floor {floor:.2f}: recall {hits}/{alarms} kind {kind}/{alarms} false {false}"
+        )
         key = (false <= 1, hits, kind, -false)
         if best is None or key > best[0]:
             best = (key, margin, floor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,10 @@ from bot.telegram_html import parse, utf16_length
 MAX_FIRST_REPLY_CHARS = 600
 MAX_FIRST_REPLY_GRADE = 8.0
 SAVED_SCAN_DATE = "Tuesday 16 March 2027"
-KNOWN_CONTACTS = EmergencyContacts("United Kingdom", "999", "Samaritans: call 116 123")
+KNOWN_CONTACTS = EmergencyContacts(
+    "the United Kingdom", "999", "Samaritans: call 116 123", poison="NHS 111", code="GB"
+)
+FALLBACK_CONTACTS = EmergencyContacts("", "112", "findahelpline.com", international=True)
 DENIED_CLAIMS_FILE = "_denied_claims.yaml"
 
 _NUMBER_WORDS = {
@@ -110,8 +114,17 @@ def renderings(renderer: Renderer, knowledge: KnowledgeBase, intent: Intent) -> 
         for profile in PROFILES:
             for medicine in medicines:
                 for scan_date in (None, SAVED_SCAN_DATE):
-                    for contacts in (None, KNOWN_CONTACTS):
-                        context = AnswerContext(profile, medicine, scan_date, contacts, knowledge.version)
+                    # Safety replies also vary by what happened and by a known, unknown or fallback country.
+                    reasons = (None, "injury", "overdose") if intent.kind == "safety" else (None,)
+                    contact_options = (
+                        (None, KNOWN_CONTACTS, FALLBACK_CONTACTS)
+                        if intent.kind == "safety"
+                        else (None, KNOWN_CONTACTS)
+                    )
+                    for contacts, reason in itertools.product(contact_options, reasons):
+                        context = AnswerContext(
+                            profile, medicine, scan_date, contacts, knowledge.version, reason=reason
+                        )
                         body_html, source = renderer.answer_parts(intent.id, level, context)
                         html = f"{body_html}\n\n{source}" if source else body_html
                         yield Rendering(

@@ -50,7 +50,9 @@ VERBS: dict[str, frozenset[int]] = {
     "flowcancel": frozenset({0}),
     "reflect": frozenset({0, 1}),  # reflect[:<prompt key>]
     "bc": frozenset({2}),
-    "country": frozenset({0}),  # ask which country, to show its emergency numbers  # bc:send|cancel:<broadcast id>
+    "country": frozenset(
+        {0}
+    ),  # ask which country, to show its emergency numbers  # bc:send|cancel:<broadcast id>
 }
 
 

@@ -95,7 +95,9 @@ class Conversation:
         question = text[:MAX_QUESTION_CHARS]
         if not question.strip():
             return Outcome((self.notice("empty_message"),))
-        result = self.matcher.match(question, verdict) if verdict is not None else self.matcher.match(question)
+        result = (
+            self.matcher.match(question, verdict) if verdict is not None else self.matcher.match(question)
+        )
         medicine = next(iter(result.medicines), None)
         replies: list[Reply] = []
         if truncated:
@@ -206,7 +208,11 @@ class Conversation:
         if lines is None:
             return english
         html = self.renderer.ui(
-            "safety_other_language", kind=verdict.kind, reason=verdict.reason, lines=lines, english=english.html
+            "safety_other_language",
+            kind=verdict.kind,
+            reason=verdict.reason,
+            lines=lines,
+            english=english.html,
         )
         return Reply(html, english.buttons, kind="safety", intent=intent_id, level="short")
 

@@ -111,7 +111,8 @@ class EvalReport:
                 "numbers_given": self.other_language_alarms[1],
             },
             "alarms_by_kind": {
-                k: {"rows": v[0], "alarmed": v[1], "right_kind": v[2]} for k, v in sorted(self.alarms_by_kind.items())
+                k: {"rows": v[0], "alarmed": v[1], "right_kind": v[2]}
+                for k, v in sorted(self.alarms_by_kind.items())
             },
             "by_language": {
                 lang: {
@@ -185,7 +186,9 @@ def evaluate(matcher: Matcher, rows: Iterable[LabelledQuestion]) -> EvalReport:
         if row.intent in SAFETY_INTENTS and row.language not in READ_LANGUAGES:
             # The reply is the safety reply or "I can only read English", both with the numbers.
             report.other_language_alarms[0] += 1
-            report.other_language_alarms[1] += alarm or (result.verdict is not None and result.verdict.language != ENGLISH)
+            report.other_language_alarms[1] += alarm or (
+                result.verdict is not None and result.verdict.language != ENGLISH
+            )
             continue
         if row.intent in SAFETY_INTENTS:
             kind = report.alarms_by_kind.setdefault(row.intent, [0, 0, 0])

@@ -17,7 +17,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bot.content import SAFETY_INTENTS, KnowledgeBase
-from bot.matching._normalize import Analysis, Normalizer, looks_foreign
+from bot.matching._normalize import Normalizer, looks_foreign
 from bot.safety import SafetyDetector, SafetyVerdict
 from bot.safety.factory import build_safety_detector
 
@@ -226,7 +226,13 @@ class Matcher:
         if verdict.intent is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
             return MatchResult(
-                verdict.intent, 100.0, alternatives[:3], medicines, safety=True, topical=topical, verdict=verdict
+                verdict.intent,
+                100.0,
+                alternatives[:3],
+                medicines,
+                safety=True,
+                topical=topical,
+                verdict=verdict,
             )
         not_covered = bool(scored) and scored[0].intent == OUT_OF_SCOPE
         foreign = verdict.language != "en" or looks_foreign(canonical)

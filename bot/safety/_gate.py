@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.safety._lexicon import fold
 
-_SLACK = 0.5  # the bar sits this far (in log-odds) below the lowest-scoring alarm exemplar
+_SLACK = 0.25  # the bar sits this far (in log-odds) below the lowest-scoring alarm it must let through
 
 
 def features(text: str) -> list[str]:
@@ -36,8 +36,14 @@ class AlarmGate:
         self.bar = bar
 
     @classmethod
-    def fit(cls, alarms: Sequence[str], calm: Iterable[str]) -> AlarmGate:
-        """Learn the log-odds of each feature; put the bar below every alarm's score."""
+    def fit(
+        cls, alarms: Sequence[str], calm: Iterable[str], must_pass: Sequence[str] | None = None
+    ) -> AlarmGate:
+        """Learn the log-odds of each feature; put the bar below the score of every alarm in ``must_pass``.
+
+        ``must_pass`` defaults to every alarm. The detector passes the alarm exemplars its rules miss: an
+        alarm the rules catch never needs the model.
+        """
         alarm_counts: Counter[str] = Counter()
         calm_counts: Counter[str] = Counter()
         for text in alarms:
@@ -48,12 +54,13 @@ class AlarmGate:
         vocabulary = set(alarm_counts) | set(calm_counts)
         n_alarm, n_calm = len(alarms), len(calm_list)
         weights = {
-            f: math.log((alarm_counts[f] + 0.5) / (n_alarm + 1)) - math.log((calm_counts[f] + 0.5) / (n_calm + 1))
+            f: math.log((alarm_counts[f] + 0.5) / (n_alarm + 1))
+            - math.log((calm_counts[f] + 0.5) / (n_calm + 1))
             for f in vocabulary
         }
         prior = math.log(n_alarm / n_calm)
         gate = cls(weights, prior, 0.0)
-        gate.bar = min(gate.score(text) for text in alarms) - _SLACK
+        gate.bar = min(gate.score(text) for text in (must_pass or alarms)) - _SLACK
         return gate
 
     def score(self, text: str) -> float:

@@ -28,8 +28,6 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _MIN_CONFIDENCE = 0.5  # below this the model is guessing: stay with English
 
 
-
-
 class LanguageGuesser:
     """Guess a message's language: ISO 639-1 code, ``en`` when in doubt."""
 

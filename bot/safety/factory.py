@@ -38,15 +38,16 @@ def build_safety_detector(
             return (analysis.corrected,)
         return (analysis.corrected, analysis.spelled)
 
-    index = None
-    gate = None
-    if semantic:
-        started = time.perf_counter()
-        index = ExemplarIndex.load(E5Embedder(threads), bank)
-        alarms = [t for name in ALARM_CLASSES for t in index.bank[name]]
-        calm = [t for name in CALM_CLASSES for t in index.bank[name]]
-        gate = AlarmGate.fit(alarms, [*calm, *ordinary])
-        logger.info("safety model loaded seconds=%.2f", time.perf_counter() - started)
-    return SafetyDetector(
-        canonical_forms, LanguageGuesser(normalizer.english_words), Lexicon.load(lexicon), index, gate
+    lexical = SafetyDetector(
+        canonical_forms, LanguageGuesser(normalizer.english_words), Lexicon.load(lexicon)
     )
+    if not semantic:
+        return lexical
+    started = time.perf_counter()
+    index = ExemplarIndex.load(E5Embedder(threads), bank)
+    alarms = [t for name in ALARM_CLASSES for t in index.bank[name]]
+    calm = [t for name in CALM_CLASSES for t in index.bank[name]]
+    missed = [t for t, v in zip(alarms, lexical.assess_many(alarms), strict=True) if v.kind is None]
+    gate = AlarmGate.fit(alarms, [*calm, *ordinary], must_pass=missed)
+    logger.info("safety model loaded seconds=%.2f", time.perf_counter() - started)
+    return SafetyDetector(lexical._canonical_forms, lexical.guesser, lexical.lexicon, index, gate)

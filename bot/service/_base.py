@@ -48,7 +48,9 @@ class ServiceBase:
         self.directory = directory
         self.clock = clock
         # Composed, not mixed in: the safety desk has its own dependencies and no flows.
-        self.safety = SafetyDesk(domain.matcher.safety_detector, domain.conversation, directory, settings, clock)
+        self.safety = SafetyDesk(
+            domain.matcher.safety_detector, domain.conversation, directory, settings, clock
+        )
 
     @property
     def conversation(self) -> Conversation:

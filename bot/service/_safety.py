@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.content import EmergencyContacts
 from bot.contacts import EmergencyDirectory, country_code
+from bot.content import EmergencyContacts
 from bot.conversation import Conversation, Reply, UserContext
 from bot.metrics import SAFETY_REPLIES
 from bot.safety import ENGLISH, SafetyDetector, SafetyVerdict
@@ -93,7 +93,9 @@ class SafetyDesk:
             )
             await repo.update_user(session, user.id, alarm_kind=verdict.kind, alarm_at=now)
             return Screening(verdict, self.conversation.safety_reply(verdict, context))
-        recent = user.alarm_kind is not None and user.alarm_at is not None and now - user.alarm_at < ALARM_WINDOW
+        recent = (
+            user.alarm_kind is not None and user.alarm_at is not None and now - user.alarm_at < ALARM_WINDOW
+        )
         if recent and self._downplays.search(fold(text[:MAX_SAFETY_TEXT])):
             assert user.alarm_kind is not None
             SAFETY_REPLIES.labels(kind=user.alarm_kind, layer="followup").inc()

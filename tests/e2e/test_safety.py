@@ -42,7 +42,9 @@ async def test_the_missed_alarms_now_get_the_right_safety_reply(
     assert first_text(await harness.say(message)).startswith(opening)
 
 
-async def test_an_overdose_goes_to_the_emergency_and_poison_route_not_the_dose_guard(harness: Harness) -> None:
+async def test_an_overdose_goes_to_the_emergency_and_poison_route_not_the_dose_guard(
+    harness: Harness,
+) -> None:
     await harness.consent()
     await harness.say("/timezone America/Chicago")
     reply = first_text(await harness.say("i overdosed on anastrozole by mistake"))
