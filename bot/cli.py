@@ -99,8 +99,12 @@ def cmd_check(_: argparse.Namespace) -> int:
         from bot.content import Renderer, load_knowledge_base
         from bot.safety._check import check_safety_data, check_safety_lines
 
-        renderer = Renderer(root, load_knowledge_base(root))
-        problems = check_safety_lines(renderer.safety_languages()) + check_safety_data()
+        from bot.matching import Matcher
+
+        knowledge = load_knowledge_base(root)
+        renderer = Renderer(root, knowledge)
+        ordinary = Matcher.ordinary_questions(knowledge)
+        problems = check_safety_lines(renderer.safety_languages()) + check_safety_data(ordinary=ordinary)
     if problems:
         print(f"{len(problems)} problem(s) in {root}:", file=sys.stderr)
         for problem in problems:
@@ -192,9 +196,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_safety_index(_: argparse.Namespace) -> int:
     """Embed the safety exemplar bank and write its vector cache beside it."""
-    from bot.safety import DEFAULT_BANK, E5Embedder, ExemplarIndex
+    from bot.safety import DEFAULT_BANK
 
-    index = ExemplarIndex.load(E5Embedder(os.cpu_count() or 1), DEFAULT_BANK)
+    matcher = _domain(threads=os.cpu_count() or 1).matcher  # embeds the bank if its cache is stale
+    index = matcher.safety_detector.index
+    assert index is not None
     if index.is_cache_current(DEFAULT_BANK):
         print("safety exemplar cache is up to date")
         return 0

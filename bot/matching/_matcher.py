@@ -86,7 +86,7 @@ class Matcher:
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
         # Without a detector given, the lexical layers alone (or all of them with ``semantic``).
-        ordinary = [e for i in matchable for e in i.examples] + list(knowledge.out_of_scope)
+        ordinary = self.ordinary_questions(knowledge)
         self.safety_detector = safety or build_safety_detector(
             self.normalizer, semantic=semantic, ordinary=ordinary, threads=threads
         )
@@ -145,6 +145,13 @@ class Matcher:
             token: (np.array(indices, dtype=np.intp), np.array(weights))
             for token, (indices, weights) in centroid_postings.items()
         }
+
+    @staticmethod
+    def ordinary_questions(knowledge: KnowledgeBase) -> list[str]:
+        """Return every example that must never raise a safety alarm: the intents' and the out-of-scope."""
+        return [
+            e for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS for e in i.examples
+        ] + list(knowledge.out_of_scope)
 
     def _vector(self, tokens: list[str]) -> dict[str, float]:
         # A word no example uses still counts, as the rarest word would: it makes the question less like

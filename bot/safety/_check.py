@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.safety._language import SAFETY_LANGUAGES
 from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon, LexiconError
-from bot.safety._semantic import DEFAULT_BANK, BankError, E5Embedder, cache_path, fingerprint, read_bank
+from bot.safety._semantic import DEFAULT_BANK, BankError, E5Embedder, cache_path, fingerprint, indexed_bank, read_bank
 
 # Every language's lines, and the only placeholders they may use.
 SAFETY_LINE_KEYS = frozenset({"crisis", "crisis_call", "urgent", "injury", "overdose", "bot", "english_only"})
@@ -50,8 +51,13 @@ def check_safety_lines(lines: dict[str, dict[str, str]]) -> list[str]:
     return problems
 
 
-def check_safety_data(bank: Path = DEFAULT_BANK, lexicon: Path = DEFAULT_LEXICON) -> list[str]:
-    """Return problems with the exemplar bank, its vector cache, the phrases and the contacts table."""
+def check_safety_data(
+    bank: Path = DEFAULT_BANK, lexicon: Path = DEFAULT_LEXICON, ordinary: Sequence[str] = ()
+) -> list[str]:
+    """Return problems with the exemplar bank, its vector cache, the phrases and the contacts table.
+
+    ``ordinary``: the intents' example questions, which the index adds to the calm class.
+    """
     problems: list[str] = []
     try:
         exemplars = read_bank(bank)
@@ -72,7 +78,8 @@ def check_safety_data(bank: Path = DEFAULT_BANK, lexicon: Path = DEFAULT_LEXICON
             import numpy as np
 
             with np.load(cached) as stored:
-                if str(stored["fingerprint"]) != fingerprint(exemplars, E5Embedder.name):
+                key = fingerprint(indexed_bank(bank, ordinary), E5Embedder.name)
+                if str(stored["fingerprint"]) != key:
                     problems.append(f"{cached.name} is stale for {bank.name}: run `bonebot safety-index`")
     try:
         loaded = Lexicon.load(lexicon)

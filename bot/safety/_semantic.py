@@ -82,6 +82,15 @@ def read_bank(path: Path = DEFAULT_BANK) -> dict[str, list[str]]:
     return bank
 
 
+def indexed_bank(bank_path: Path = DEFAULT_BANK, ordinary: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Return the bank as the index holds it: the intents' example questions join the calm class."""
+    bank = read_bank(bank_path)
+    known = {t.casefold() for texts in bank.values() for t in texts}
+    extra = [t for t in dict.fromkeys(ordinary) if t.casefold() not in known]
+    bank["calm"] = [*bank["calm"], *extra]
+    return bank
+
+
 def fingerprint(bank: dict[str, list[str]], model_name: str) -> str:
     """Return a digest of the bank's texts and the model, naming the cache file that fits them."""
     digest = hashlib.sha256(model_name.encode())
@@ -129,9 +138,15 @@ class ExemplarIndex:
         self._vectors = vectors
 
     @classmethod
-    def load(cls, embedder: Embedder, bank_path: Path = DEFAULT_BANK) -> ExemplarIndex:
-        """Load the bank and its cached vectors, embedding it afresh when the cache does not fit."""
-        bank = read_bank(bank_path)
+    def load(
+        cls, embedder: Embedder, bank_path: Path = DEFAULT_BANK, ordinary: Sequence[str] = ()
+    ) -> ExemplarIndex:
+        """Load the bank and its cached vectors, embedding it afresh when the cache does not fit.
+
+        ``ordinary``: the intents' example questions, which join the calm class: every one of them is a
+        question that must be answered, not alarmed.
+        """
+        bank = indexed_bank(bank_path, ordinary)
         key = fingerprint(bank, embedder.name)
         cached = cache_path(bank_path)
         vectors: Vectors | None = None

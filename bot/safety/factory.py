@@ -44,10 +44,11 @@ def build_safety_detector(
     if not semantic:
         return lexical
     started = time.perf_counter()
-    index = ExemplarIndex.load(E5Embedder(threads), bank)
+    ordinary = list(ordinary)
+    index = ExemplarIndex.load(E5Embedder(threads), bank, ordinary)
     alarms = [t for name in ALARM_CLASSES for t in index.bank[name]]
     calm = [t for name in CALM_CLASSES for t in index.bank[name]]
     missed = [t for t, v in zip(alarms, lexical.assess_many(alarms), strict=True) if v.kind is None]
-    gate = AlarmGate.fit(alarms, [*calm, *ordinary], must_pass=missed)
+    gate = AlarmGate.fit(alarms, calm, must_pass=missed)
     logger.info("safety model loaded seconds=%.2f", time.perf_counter() - started)
     return SafetyDetector(lexical._canonical_forms, lexical.guesser, lexical.lexicon, index, gate)
