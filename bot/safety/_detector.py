@@ -25,7 +25,7 @@ LAYERS = ("rules", "lexicon", "semantic")
 
 # Chosen on tests/data/safety_dev.tsv (see bench/README.md); never on the held-out file.
 ALARM_MARGIN = 0.005  # an alarm class this much nearer than any calm class raises the alarm
-AMBIGUOUS_MARGIN = -0.010  # nearly as near as calm: answer, and add the emergency line
+AMBIGUOUS_MARGIN = -0.008  # nearly as near as calm: answer, and add the emergency line
 ALARM_FLOOR = 0.85  # and never on a weak similarity, whatever the margin
 
 
