@@ -148,16 +148,22 @@ class ExemplarIndex:
         """
         bank = indexed_bank(bank_path, ordinary)
         key = fingerprint(bank, embedder.name)
+        texts = [t for name in CLASSES for t in bank[name]]
         cached = cache_path(bank_path)
-        vectors: Vectors | None = None
+        known: dict[str, Vectors] = {}
         if cached.is_file():
             with np.load(cached) as stored:
+                vectors = stored["vectors"].astype(np.float32)
                 if str(stored["fingerprint"]) == key:
-                    vectors = stored["vectors"].astype(np.float32)
-        if vectors is None:
-            logger.warning("safety exemplar cache is stale or missing; embedding %d exemplars", _count(bank))
-            vectors = embedder.embed([t for name in CLASSES for t in bank[name]])
-        return cls(embedder, bank, vectors)
+                    return cls(embedder, bank, vectors)
+                if str(stored["model"]) == embedder.name and "texts" in stored:
+                    known = dict(zip(stored["texts"].tolist(), vectors, strict=True))
+        # An edited bank: embed only the exemplars the cache does not hold yet.
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        logger.warning("safety exemplar cache is stale; embedding %d of %d exemplars", len(missing), len(texts))
+        if missing:
+            known.update(zip(missing, embedder.embed(missing), strict=True))
+        return cls(embedder, bank, np.stack([known[t] for t in texts]).astype(np.float32))
 
     def save_cache(self, bank_path: Path = DEFAULT_BANK) -> Path:
         """Write the bank's vectors beside it (float16 halves the file; cosine barely moves)."""
@@ -165,6 +171,8 @@ class ExemplarIndex:
         np.savez_compressed(
             path,
             fingerprint=np.array(fingerprint(self.bank, self.embedder.name)),
+            model=np.array(self.embedder.name),
+            texts=np.array([t for name in CLASSES for t in self.bank[name]]),
             vectors=self._vectors.astype(np.float16),
         )
         return path
@@ -196,5 +204,3 @@ class ExemplarIndex:
         return results
 
 
-def _count(bank: dict[str, list[str]]) -> int:
-    return sum(len(texts) for texts in bank.values())
