@@ -11,17 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import enum
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.content import Renderer
-from bot.conversation import Reply
 from bot.dispatch._messages import reminder_reply
+from bot.dispatch._outcomes import (
+    SendFn,
+    SendOutcome,
+    SendResult,
+    Verdict,
+    decide,
+    exhausted,
+    send_guarded,
+)
 from bot.metrics import DISPATCH_TICK, REMINDERS
-from bot.scheduling import is_stale, retry_backoff
+from bot.scheduling import is_stale
 from bot.storage import Database
 from bot.storage import repositories as repo
 from bot.storage.records import ClaimedReminder
@@ -30,30 +37,12 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 LEASE_SECONDS = 120.0  # longer than one batch takes to send at Telegram's rate limit
-MAX_ATTEMPTS = 8
 CONCURRENT_SENDS = 25
 UNANSWERED_RETENTION = dt.timedelta(days=90)
 MAINTENANCE_EVERY = dt.timedelta(hours=1)
 ABANDONED_FLOW = dt.timedelta(days=2)  # the service forgets a flow this old too (DIALOG_TTL)
 
 
-class SendOutcome(enum.Enum):
-    """What happened to one message, in terms the dispatcher acts on."""
-
-    SENT = "sent"
-    BLOCKED = "blocked"  # 403: the user blocked the bot, or the chat is gone
-    RETRY_AFTER = "retry_after"  # 429: wait retry_after seconds
-    TRANSIENT = "transient"  # network trouble: retry with backoff
-    REJECTED = "rejected"  # 400: this message will never go through
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: SendOutcome
-    retry_after: float = 0.0
-
-
-SendFn = Callable[[int, Reply], Awaitable[SendResult]]
 Clock = Callable[[], dt.datetime]
 
 
@@ -100,7 +89,7 @@ class ReminderDispatcher:
         async with self.db.session() as session:
             claimed = await repo.claim_due_reminders(session, now, self.lease_seconds, self.batch_size)
         report = TickReport(claimed=len(claimed))
-        await asyncio.gather(*(self._deliver(reminder, report) for reminder in claimed))
+        await asyncio.gather(*(self._deliver_one(reminder, report) for reminder in claimed))
         DISPATCH_TICK.observe(time.perf_counter() - started)
         if claimed:
             logger.info(
@@ -118,6 +107,15 @@ class ReminderDispatcher:
     async def _close(self, reminder: ClaimedReminder, status: str, code: str) -> bool:
         async with self.db.session() as session:
             return await repo.mark_reminder(session, reminder.reminder_id, reminder.claim_token, status, code)
+
+    async def _deliver_one(self, reminder: ClaimedReminder, report: TickReport) -> None:
+        try:
+            await self._deliver(reminder, report)
+        except Exception as exc:
+            # One reminder's trouble (usually the database) never stops the batch; its claim expires and
+            # the next claim counts it as unconfirmed, so it is repeated at most MAX_UNCONFIRMED_RETRIES times.
+            logger.error("delivering reminder %d failed: %s", reminder.reminder_id, type(exc).__name__)
+            report.failed += 1
 
     async def _deliver(self, reminder: ClaimedReminder, report: TickReport) -> None:
         now = self.clock()
@@ -139,40 +137,55 @@ class ReminderDispatcher:
             REMINDERS.labels(outcome="missed").inc()
             report.missed += 1
             return
+        code = exhausted(attempts=reminder.attempts, unconfirmed=reminder.unconfirmed_claims)
+        if code is not None:
+            # Earlier claims ended without an outcome (a crash, a hung send): another copy may already be there.
+            await self._close(reminder, "failed", code)
+            logger.warning(
+                "reminder %d closed unsent after %d claims: %s", reminder.reminder_id, reminder.attempts, code
+            )
+            REMINDERS.labels(outcome="failed").inc()
+            report.failed += 1
+            return
         reply = reminder_reply(self.renderer, reminder)
         # The slot is held until the outcome is recorded: a crash can then repeat at most CONCURRENT_SENDS
         # messages, however slowly the database records them.
         async with self._semaphore:
-            result = await self.send(reminder.chat_id, reply)
+            result = await send_guarded(self.send, reminder.chat_id, reply, "reminder")
             await self._record(reminder, result, report)
 
     async def _record(self, reminder: ClaimedReminder, result: SendResult, report: TickReport) -> None:
         now = self.clock()
         REMINDERS.labels(outcome=result.outcome.value).inc()
+        decision = decide(result, attempts=reminder.attempts, unconfirmed=reminder.unconfirmed_claims)
+        if result.outcome is SendOutcome.ERROR:
+            logger.error("reminder %d failed: %s", reminder.reminder_id, result.error or "error")
         async with self.db.session() as session:
             token, rid = reminder.claim_token, reminder.reminder_id
-            if result.outcome is SendOutcome.SENT:
+            if decision.verdict is Verdict.SENT:
                 owned = await repo.mark_reminder_sent(session, rid, token, now)
                 report.sent += 1
                 if not owned:
                     report.lost_claims += 1
                     logger.warning("reminder was sent after its lease expired; another dispatcher may resend")
-            elif result.outcome is SendOutcome.BLOCKED:
+            elif decision.verdict is Verdict.BLOCKED:
                 await repo.set_blocked(session, reminder.user_id, True)
-                await repo.mark_reminder(session, rid, token, "failed", "forbidden")
+                await repo.mark_reminder(session, rid, token, "failed", decision.code)
                 report.blocked += 1
-            elif result.outcome is SendOutcome.RETRY_AFTER:
-                retry_at = now + dt.timedelta(seconds=max(result.retry_after, 1.0))
-                await repo.release_reminder(session, rid, token, retry_at, "retry_after")
-                report.retried += 1
-            elif result.outcome is SendOutcome.TRANSIENT and reminder.attempts < MAX_ATTEMPTS:
+            elif decision.verdict is Verdict.RETRY:
                 await repo.release_reminder(
-                    session, rid, token, now + retry_backoff(reminder.attempts), "network"
+                    session,
+                    rid,
+                    token,
+                    now + decision.retry_in,
+                    decision.code,
+                    unconfirmed=decision.unconfirmed,
                 )
                 report.retried += 1
             else:
-                code = "bad_request" if result.outcome is SendOutcome.REJECTED else "network"
-                await repo.mark_reminder(session, rid, token, "failed", code)
+                await repo.mark_reminder(
+                    session, rid, token, "failed", decision.code, unconfirmed=decision.unconfirmed
+                )
                 report.failed += 1
 
     async def maintain(self) -> None:
