@@ -58,6 +58,7 @@ class TickReport:
     blocked: int = 0
     failed: int = 0
     lost_claims: int = 0  # our lease expired and someone else took the reminder
+    released: int = 0  # handed back unsent because the dispatcher is stopping
 
 
 class ReminderDispatcher:
@@ -81,6 +82,7 @@ class ReminderDispatcher:
         self.lease_seconds = lease_seconds
         self._semaphore = asyncio.Semaphore(CONCURRENT_SENDS)
         self._last_maintenance: dt.datetime | None = None
+        self._stopping = asyncio.Event()
 
     async def dispatch_due_reminders(self) -> TickReport:
         """Claim one batch of due reminders and deliver each; return what happened."""
@@ -93,7 +95,8 @@ class ReminderDispatcher:
         DISPATCH_TICK.observe(time.perf_counter() - started)
         if claimed:
             logger.info(
-                "dispatch tick: claimed=%d sent=%d missed=%d skipped=%d retried=%d blocked=%d failed=%d",
+                "dispatch tick: claimed=%d sent=%d missed=%d skipped=%d retried=%d blocked=%d failed=%d"
+                " released=%d",
                 report.claimed,
                 report.sent,
                 report.missed,
@@ -101,6 +104,7 @@ class ReminderDispatcher:
                 report.retried,
                 report.blocked,
                 report.failed,
+                report.released,
             )
         return report
 
@@ -151,6 +155,14 @@ class ReminderDispatcher:
         # The slot is held until the outcome is recorded: a crash can then repeat at most CONCURRENT_SENDS
         # messages, however slowly the database records them.
         async with self._semaphore:
+            if self._stopping.is_set():
+                # Shutting down: hand the reminder back as it was, for the next dispatcher to send now.
+                async with self.db.session() as session:
+                    await repo.release_reminder(
+                        session, reminder.reminder_id, reminder.claim_token, reminder.due_at
+                    )
+                report.released += 1
+                return
             result = await send_guarded(self.send, reminder.chat_id, reply, "reminder")
             await self._record(reminder, result, report)
 
@@ -204,16 +216,21 @@ class ReminderDispatcher:
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Dispatch until ``stop`` is set: a full batch goes round again at once, otherwise wait."""
         logger.info("reminder dispatcher running every %.1f s", interval)
+        self._stopping = stop  # checked before each send: on stop, claims not yet sent are handed back
+        await self._loop(stop, interval)
+        logger.info("reminder dispatcher stopped")
+
+    async def _loop(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():
             try:
                 await self.maintain()
                 report = await self.dispatch_due_reminders()
-            except Exception:
-                # The database may be restarting; the next tick tries again and nothing is lost.
-                logger.exception("dispatch tick failed")
+            except Exception as exc:
+                # The database may be restarting; the next tick tries again and nothing is lost. The type
+                # only: a driver's message can quote statement parameters.
+                logger.error("dispatch tick failed: %s", type(exc).__name__)
                 report = TickReport()
             if report.claimed >= self.batch_size:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-        logger.info("reminder dispatcher stopped")
