@@ -41,6 +41,7 @@ CONCURRENT_SENDS = 25
 UNANSWERED_RETENTION = dt.timedelta(days=90)
 MAINTENANCE_EVERY = dt.timedelta(hours=1)
 ABANDONED_FLOW = dt.timedelta(days=2)  # the service forgets a flow this old too (DIALOG_TTL)
+HANDLED_UPDATE_RETENTION = dt.timedelta(days=1)  # Telegram gives up redelivering an update after 24 hours
 
 
 Clock = Callable[[], dt.datetime]
@@ -201,7 +202,7 @@ class ReminderDispatcher:
                 report.failed += 1
 
     async def maintain(self) -> None:
-        """Delete unanswered questions older than 90 days and flows abandoned for two days (hourly)."""
+        """Delete old unanswered questions, abandoned flows and handled update ids (hourly)."""
         now = self.clock()
         if self._last_maintenance and now - self._last_maintenance < MAINTENANCE_EVERY:
             return
@@ -210,8 +211,14 @@ class ReminderDispatcher:
             purged = await repo.purge_unanswered_before(session, now - UNANSWERED_RETENTION)
             # A flow left unfinished can hold text typed before consent: it does not outlive the flow.
             abandoned = await repo.purge_dialogs_before(session, now - ABANDONED_FLOW)
-        if purged or abandoned:
-            logger.info("purged %d old unanswered questions and %d abandoned flows", purged, abandoned)
+            handled = await repo.purge_handled_updates_before(session, now - HANDLED_UPDATE_RETENTION)
+        if purged or abandoned or handled:
+            logger.info(
+                "purged %d old unanswered questions, %d abandoned flows and %d handled update ids",
+                purged,
+                abandoned,
+                handled,
+            )
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Dispatch until ``stop`` is set: a full batch goes round again at once, otherwise wait."""

@@ -16,8 +16,11 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 
+from bot.metrics import REDELIVERED
+from bot.service import utcnow
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage import repositories as repo
 from bot.telegram._context import RUNTIME_KEY, stop_on_signals
 from bot.telegram.status import add_status_routes, start_site
 
@@ -25,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1_000_000
+RECORD_SECONDS = 2.0  # recording an update id must not hold the answer to Telegram for long
 
 
 def webhook_app(application: Any, settings: Settings) -> web.Application:
@@ -42,8 +46,23 @@ def webhook_app(application: Any, settings: Settings) -> web.Application:
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
+        if not await first_delivery(update.update_id):
+            REDELIVERED.inc()
+            return web.Response(status=200)  # another replica (or this one) has it: Telegram may stop
         await application.update_queue.put(update)
         return web.Response(status=200)
+
+    async def first_delivery(update_id: int) -> bool:
+        db = database()
+        if db is None:
+            return True
+        try:
+            async with asyncio.timeout(RECORD_SECONDS), db.session() as session:
+                return await repo.take_update(session, update_id, utcnow())
+        except Exception as exc:
+            # Without the database the bot still answers (from memory); a rare double beats silence.
+            logger.warning("could not record update %d: %s", update_id, type(exc).__name__)
+            return True
 
     def database() -> Database | None:
         runtime = application.bot_data.get(RUNTIME_KEY)

@@ -346,6 +346,11 @@ class FakeBotApi:
         self._touch()
         return queued
 
+    def expect_update(self, update: Mapping[str, Any]) -> None:
+        """Learn chats, messages and callback query ids of an update the test posts to a webhook itself."""
+        self._remember_update(update)
+        self.updates.append(dict(update))
+
     async def send_update(
         self,
         update: Mapping[str, Any],
