@@ -17,7 +17,7 @@ from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
 from bot.telegram._sender import telegram_send
-from bot.telegram.handlers import buttons, commands, errors, messages
+from bot.telegram.handlers import buttons, commands, errors, events, messages
 from bot.telegram.status import start_status_server
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,9 @@ def build_application(
             await runtime.close()
 
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
-    # Order matters: commands, buttons, then the catch-all text handler last (inside messages).
+    # Order matters: commands, buttons, then the catch-all text handler last (inside messages); the
+    # per-update log event opens before all of them and closes after.
+    events.register(application)
     commands.register(application)
     buttons.register(application)
     messages.register(application)
@@ -124,8 +126,8 @@ async def stop_dispatcher(application: AnyApplication) -> None:
 
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     """Run the bot until interrupted: long polling, or the webhook server."""
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the bot token
+    root = logging.getLogger()
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))  # INFO at least; -v keeps DEBUG
     application = build_application(settings, status_server=not webhook)
     if webhook:
         from bot.telegram.webhook import run_webhook
@@ -137,8 +139,8 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
 
 def run_worker(settings: Settings) -> int:
     """Run the dispatchers alone: no updates are taken, so any number may run beside `bonebot run`."""
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))  # INFO at least; -v keeps DEBUG
     return asyncio.run(_worker(settings))
 
 

@@ -11,6 +11,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.metrics import ERRORS
 from bot.telegram._context import runtime_of
+from bot.telegram.handlers.events import note_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error with the update's kind only, and tell the user something went wrong."""
     error = context.error
     ERRORS.inc()
+    note_outcome("error")
     kind = type(update).__name__
     if isinstance(update, Update):
         kind = next(
