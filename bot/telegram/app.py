@@ -17,7 +17,7 @@ from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
 from bot.telegram._sender import telegram_send
-from bot.telegram.handlers import buttons, commands, errors, events, messages
+from bot.telegram.handlers import buttons, commands, errors, events, flood, messages
 from bot.telegram.status import start_status_server
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def build_application(
     # Order matters: commands, buttons, then the catch-all text handler last (inside messages); the
     # per-update log event opens before all of them and closes after.
     events.register(application)
+    flood.register(application)
     commands.register(application)
     buttons.register(application)
     messages.register(application)

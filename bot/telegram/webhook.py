@@ -43,8 +43,14 @@ def webhook_app(application: Any, settings: Settings) -> web.Application:
             return web.Response(status=413)
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an update")
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError):
+        except web.HTTPRequestEntityTooLarge:
+            raise
+        except Exception:
+            # Anything PTB cannot make an Update of is the sender's problem, never a 500 (Telegram would
+            # retry a 500 for a day).
             return web.Response(status=400)
         if not await first_delivery(update.update_id):
             REDELIVERED.inc()

@@ -1,6 +1,6 @@
 """One structured log event per update: who (hashed), what kind, which intent and level, how long, outcome.
 
-The event opens before any handler (group -1), the reply sent fills in intent, level and outcome, and it
+The event opens before any handler (group -2), the reply sent fills in intent, level and outcome, and it
 is logged after every handler (group 1) — also after an error. It never holds text, names or the token.
 """
 
@@ -20,7 +20,7 @@ from bot.service import Response
 
 logger = logging.getLogger("bot.updates")
 
-FIRST_GROUP = -1
+FIRST_GROUP = -2  # before the flood limit (-1), so that refused updates are logged too
 LAST_GROUP = 1
 
 
