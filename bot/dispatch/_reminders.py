@@ -13,8 +13,10 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Renderer
 from bot.dispatch._messages import reminder_reply
@@ -29,7 +31,7 @@ from bot.dispatch._outcomes import (
 )
 from bot.metrics import DISPATCH_TICK, REMINDERS
 from bot.scheduling import is_stale
-from bot.storage import Database
+from bot.storage import Database, storage_problem
 from bot.storage import repositories as repo
 from bot.storage.records import ClaimedReminder
 
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 LEASE_SECONDS = 120.0  # longer than one batch takes to send at Telegram's rate limit
 CONCURRENT_SENDS = 25
+WRITE_RETRY_FIRST = 0.5  # seconds; doubling up to the cap while the database is unreachable
+WRITE_RETRY_CAP = 5.0
 UNANSWERED_RETENTION = dt.timedelta(days=90)
 MAINTENANCE_EVERY = dt.timedelta(hours=1)
 ABANDONED_FLOW = dt.timedelta(days=2)  # the service forgets a flow this old too (DIALOG_TTL)
@@ -173,33 +177,55 @@ class ReminderDispatcher:
         decision = decide(result, attempts=reminder.attempts, unconfirmed=reminder.unconfirmed_claims)
         if result.outcome is SendOutcome.ERROR:
             logger.error("reminder %d failed: %s", reminder.reminder_id, result.error or "error")
-        async with self.db.session() as session:
-            token, rid = reminder.claim_token, reminder.reminder_id
+        token, rid = reminder.claim_token, reminder.reminder_id
+
+        async def write(session: AsyncSession) -> None:
             if decision.verdict is Verdict.SENT:
-                owned = await repo.mark_reminder_sent(session, rid, token, now)
-                report.sent += 1
-                if not owned:
+                if not await repo.mark_reminder_sent(session, rid, token, now):
                     report.lost_claims += 1
                     logger.warning("reminder was sent after its lease expired; another dispatcher may resend")
             elif decision.verdict is Verdict.BLOCKED:
                 await repo.set_blocked(session, reminder.user_id, True)
                 await repo.mark_reminder(session, rid, token, "failed", decision.code)
-                report.blocked += 1
             elif decision.verdict is Verdict.RETRY:
+                retry_at = now + decision.retry_in
                 await repo.release_reminder(
-                    session,
-                    rid,
-                    token,
-                    now + decision.retry_in,
-                    decision.code,
-                    unconfirmed=decision.unconfirmed,
+                    session, rid, token, retry_at, decision.code, unconfirmed=decision.unconfirmed
                 )
-                report.retried += 1
             else:
                 await repo.mark_reminder(
                     session, rid, token, "failed", decision.code, unconfirmed=decision.unconfirmed
                 )
-                report.failed += 1
+
+        await self._write_retrying(write)
+        if decision.verdict is Verdict.SENT:
+            report.sent += 1
+        elif decision.verdict is Verdict.BLOCKED:
+            report.blocked += 1
+        elif decision.verdict is Verdict.RETRY:
+            report.retried += 1
+        else:
+            report.failed += 1
+
+    async def _write_retrying(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Record an outcome, retrying while the database is unreachable, for up to half the lease.
+
+        A message already sent must be recorded, or its claim expires and it goes out again.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.lease_seconds / 2
+        delay = WRITE_RETRY_FIRST
+        while True:
+            try:
+                async with self.db.session() as session:
+                    await write(session)
+                return
+            except Exception as exc:
+                if storage_problem(exc) is None or loop.time() + delay > deadline:
+                    raise
+                logger.warning("recording a reminder's outcome failed (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, WRITE_RETRY_CAP)
 
     async def maintain(self) -> None:
         """Delete old unanswered questions, abandoned flows and handled update ids (hourly)."""
