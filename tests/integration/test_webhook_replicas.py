@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import signal
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,13 +18,20 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.dispatch._reminders import CONCURRENT_SENDS
 from bot.storage import Database
 from bot.storage import repositories as repo
 from bot.telegram.webhook import SECRET_HEADER
 from tests.factories import make_callback_update, make_message_update, make_user
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.plugin import fake_bot_api  # noqa: F401 - the fixture, requested by name below
-from tests.integration.test_dispatch_processes import postgres_url  # noqa: F401 - the fixture
+from tests.integration.test_dispatch_processes import (  # noqa: F401 - postgres_url is a fixture
+    chats_with_status,
+    count_by_status,
+    delivered,
+    insert_due_reminders,
+    postgres_url,
+)
 from tests.processes import BotProcess, bot_env, bot_process, free_port
 
 pytestmark = pytest.mark.postgres
@@ -149,3 +157,56 @@ async def test_a_flow_started_on_one_replica_continues_on_the_other(
     assert stored is not None and (stored.consent, stored.timezone) == (True, "Europe/London")
     assert "Europe/London" in str(fake.messages_to(user["id"])[-1].text)
     assert Counter(r.method for r in fake.requests if not r.ok and r.method != "getUpdates") == Counter()
+
+
+async def test_kill_9_of_one_replica_mid_dispatch_loses_nothing_and_repeats_only_unrecorded_sends(
+    postgres_url: str,  # noqa: F811
+    fake_bot_api: FakeBotApi,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake = fake_bot_api
+    total = 200
+    fake.set_delay(0.3, method="sendMessage")  # keep sends in flight when the replica dies
+    async with AsyncExitStack() as stack:
+        running = []
+        for index in range(2):
+            port = free_port()
+            env = bot_env(
+                fake,
+                postgres_url,
+                BONEBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+                BONEBOT_WEBHOOK_SECRET=SECRET,
+                BONEBOT_LEASE_SECONDS="3",
+            )
+            running.append(
+                await stack.enter_async_context(
+                    bot_process(("run", "--webhook"), env, tmp_path / f"replica-{index}.log", port=port)
+                )
+            )
+        victim, survivor = running
+        await asyncio.gather(victim.wait_healthy(), survivor.wait_healthy())
+        mark = fake.mark()
+        await insert_due_reminders(postgres_url, total)
+        await fake.wait_for("sendMessage", count=30, since=mark, timeout=60)
+        survivor.process.send_signal(signal.SIGSTOP)  # freeze it, to photograph the moment of the crash
+        victim.process.kill()
+        await victim.process.wait()
+        await fake.settle(timeout=10)
+        unrecorded = set(delivered(fake)) - await chats_with_status(postgres_url, "sent")
+        survivor.process.send_signal(signal.SIGCONT)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while (await count_by_status(postgres_url))["sent"] < total:
+            assert loop.time() < deadline, survivor.output()[-3000:]
+            await asyncio.sleep(0.3)
+        await fake.settle(timeout=10)
+        code, _ = await survivor.terminate()
+
+    assert code == 0
+    assert await count_by_status(postgres_url) == Counter({"sent": total})
+    per_chat = delivered(fake)
+    assert sorted(per_chat) == list(range(1, total + 1))  # nothing lost
+    twice = {chat for chat, n in per_chat.items() if n > 1}
+    assert max(per_chat.values()) <= 2
+    assert twice <= unrecorded, twice - unrecorded  # only what was delivered but never recorded
+    assert len(twice) <= CONCURRENT_SENDS
