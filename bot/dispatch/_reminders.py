@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 LEASE_SECONDS = 120.0  # longer than one batch takes to send at Telegram's rate limit
 CONCURRENT_SENDS = 25
+SEND_WINDOW = 0.5  # share of the lease in which sends may start
 WRITE_RETRY_FIRST = 0.5  # seconds; doubling up to the cap while the database is unreachable
 WRITE_RETRY_CAP = 5.0
 UNANSWERED_RETENTION = dt.timedelta(days=90)
@@ -96,7 +97,10 @@ class ReminderDispatcher:
         async with self.db.session() as session:
             claimed = await repo.claim_due_reminders(session, now, self.lease_seconds, self.batch_size)
         report = TickReport(claimed=len(claimed))
-        await asyncio.gather(*(self._deliver_one(reminder, report) for reminder in claimed))
+        # Sends start only in the first half of the lease, so that the slowest still ends before it runs out
+        # and another dispatcher takes the reminder; the rest are handed back for the next tick.
+        send_until = started + self.lease_seconds * SEND_WINDOW
+        await asyncio.gather(*(self._deliver_one(reminder, report, send_until) for reminder in claimed))
         DISPATCH_TICK.observe(time.perf_counter() - started)
         if claimed:
             logger.info(
@@ -117,16 +121,16 @@ class ReminderDispatcher:
         async with self.db.session() as session:
             return await repo.mark_reminder(session, reminder.reminder_id, reminder.claim_token, status, code)
 
-    async def _deliver_one(self, reminder: ClaimedReminder, report: TickReport) -> None:
+    async def _deliver_one(self, reminder: ClaimedReminder, report: TickReport, send_until: float) -> None:
         try:
-            await self._deliver(reminder, report)
+            await self._deliver(reminder, report, send_until)
         except Exception as exc:
             # One reminder's trouble (usually the database) never stops the batch; its claim expires and
             # the next claim counts it as unconfirmed, so it is repeated at most MAX_UNCONFIRMED_RETRIES times.
             logger.error("delivering reminder %d failed: %s", reminder.reminder_id, type(exc).__name__)
             report.failed += 1
 
-    async def _deliver(self, reminder: ClaimedReminder, report: TickReport) -> None:
+    async def _deliver(self, reminder: ClaimedReminder, report: TickReport, send_until: float) -> None:
         now = self.clock()
         if reminder.scan_status != "upcoming":
             await self._close(reminder, "cancelled", "scan_closed")
@@ -160,11 +164,12 @@ class ReminderDispatcher:
         # The slot is held until the outcome is recorded: a crash can then repeat at most CONCURRENT_SENDS
         # messages, however slowly the database records them.
         async with self._semaphore:
-            if self._stopping.is_set():
-                # Shutting down: hand the reminder back as it was, for the next dispatcher to send now.
+            if self._stopping.is_set() or time.perf_counter() > send_until:
+                # Shutting down, or the lease is running short: hand the reminder back as it was, for the
+                # next dispatcher (or tick) to send at once.
                 async with self.db.session() as session:
                     await repo.release_reminder(
-                        session, reminder.reminder_id, reminder.claim_token, reminder.due_at
+                        session, reminder.reminder_id, reminder.claim_token, reminder.due_at, unsent=True
                     )
                 report.released += 1
                 return

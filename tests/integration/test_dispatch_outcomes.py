@@ -6,6 +6,7 @@ messages a patient may see), then runs ticks until the reminder is closed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -16,7 +17,8 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.dispatch import MAX_UNCONFIRMED_RETRIES, ReminderDispatcher
+from bot.dispatch import MAX_UNCONFIRMED_RETRIES, ReminderDispatcher, SendOutcome, SendResult
+from bot.dispatch._reminders import CONCURRENT_SENDS
 from bot.domain import load_domain
 from bot.storage import Database
 from bot.storage import repositories as repo
@@ -207,3 +209,29 @@ async def test_an_exception_escaping_the_send_function_fails_one_reminder_only(
     assert (reminder.status, reminder.last_error) == ("failed", "error")
     assert "RuntimeError" in caplog.text
     assert "patient's words" not in caplog.text
+
+
+async def test_sends_that_would_outlive_the_lease_are_handed_back_unsent(database: Database) -> None:
+    # Sends start only in the first half of the lease: one started later could end after another
+    # dispatcher had taken the reminder, and both would send it.
+    async def slow(chat_id: int, reply: object) -> SendResult:
+        await asyncio.sleep(0.6)
+        return SendResult(SendOutcome.SENT)
+
+    async with database.session() as session:
+        for user in range(1, CONCURRENT_SENDS + 6):
+            await repo.get_or_create_user(session, user, user, NOW - dt.timedelta(days=3))
+            await repo.create_scan(
+                session, user, dt.date(2027, 3, 15), None, "UTC", [("lead", 7, NOW - dt.timedelta(minutes=1))]
+            )
+    dispatcher = ReminderDispatcher(database, load_domain().renderer, slow, Clock(), lease_seconds=1.0)  # type: ignore[arg-type]
+    report = await dispatcher.dispatch_due_reminders()
+    assert (report.claimed, report.sent, report.released) == (CONCURRENT_SENDS + 5, CONCURRENT_SENDS, 5)
+    async with database.session() as session:
+        pending = [
+            r
+            for user in range(1, CONCURRENT_SENDS + 6)
+            for r in await repo.list_reminders(session, user, ("pending",))
+        ]
+    assert len(pending) == 5
+    assert all(r.attempts == 0 and r.due_at == NOW - dt.timedelta(minutes=1) for r in pending)

@@ -235,10 +235,12 @@ async def release_reminder(
     error_code: str | None = None,
     *,
     unconfirmed: bool = False,
+    unsent: bool = False,
 ) -> bool:
     """Hand a claimed reminder back as pending, due again at ``retry_at`` (backoff, 429 retry_after).
 
     With ``unconfirmed``, the send may have arrived: it counts against the row's unconfirmed retries.
+    With ``unsent``, nothing was tried: the claim does not count as an attempt.
     """
     if error_code is not None and not _ERROR_CODE.match(error_code):
         raise ValueError("error_code must be a short code such as 'retry_after'")
@@ -251,6 +253,8 @@ async def release_reminder(
     }
     if unconfirmed:
         values["unconfirmed_claims"] = Reminder.unconfirmed_claims + 1
+    if unsent:
+        values["attempts"] = Reminder.attempts - 1
     result = await session.execute(
         update(Reminder)
         .where(*_owned_claim(reminder_id, claim_token))
