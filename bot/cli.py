@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.content import ContentError, content_root
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -303,12 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``bonebot`` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     # Every command validates the environment first: a malformed setting stops here with one line.
-    _settings()
+    settings = _settings()
+    configure_logging(
+        settings.log_format,
+        logging.DEBUG if args.verbose else logging.WARNING,
+        secrets=(settings.telegram_token, settings.webhook_secret),
+    )
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

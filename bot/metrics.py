@@ -24,3 +24,8 @@ REMINDERS = Counter(
 DISPATCH_TICK = Histogram(
     "bonebot_dispatch_tick_seconds", "Time to claim and send one batch of reminders.", registry=REGISTRY
 )
+REDELIVERED = Counter(
+    "bonebot_updates_redelivered_total",
+    "Updates dropped because a replica had already taken the same update_id.",
+    registry=REGISTRY,
+)

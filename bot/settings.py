@@ -32,6 +32,9 @@ class Settings:
     webhook_secret: str | None = None
     listen: str = "0.0.0.0"
     port: int = 8080
+    # BONEBOT_PORT given explicitly: polling and worker processes serve /healthz and /metrics on it too.
+    status_port: int | None = None
+    log_format: str = "auto"  # json, text, or auto: JSON unless stderr is a terminal
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,6 +102,9 @@ class Settings:
         port_text = get("BONEBOT_PORT") or "8080"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError("BONEBOT_PORT must be a port number (1-65535)")
+        log_format = (get("BONEBOT_LOG_FORMAT") or "auto").lower()
+        if log_format not in {"auto", "json", "text"}:
+            raise SettingsError("BONEBOT_LOG_FORMAT must be json, text or auto")
         return cls(
             telegram_token=token,
             telegram_api_base_url=base_url,
@@ -112,4 +118,6 @@ class Settings:
             webhook_secret=get("BONEBOT_WEBHOOK_SECRET"),
             listen=get("BONEBOT_LISTEN") or "0.0.0.0",
             port=int(port_text),
+            status_port=int(port_text) if get("BONEBOT_PORT") else None,
+            log_format=log_format,
         )

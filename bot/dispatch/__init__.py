@@ -1,14 +1,23 @@
 """Dispatchers: work the bot does unprompted, driven by the database."""
 
 from bot.dispatch._messages import reminder_reply
-from bot.dispatch._reminders import (
-    BATCH_SIZE,
-    LEASE_SECONDS,
+from bot.dispatch._outcomes import (
     MAX_ATTEMPTS,
-    ReminderDispatcher,
+    MAX_CLAIMS,
+    MAX_UNCONFIRMED_RETRIES,
+    Decision,
     SendFn,
     SendOutcome,
     SendResult,
+    Verdict,
+    decide,
+    exhausted,
+    send_guarded,
+)
+from bot.dispatch._reminders import (
+    BATCH_SIZE,
+    LEASE_SECONDS,
+    ReminderDispatcher,
     TickReport,
 )
 
@@ -16,10 +25,17 @@ __all__ = [
     "BATCH_SIZE",
     "LEASE_SECONDS",
     "MAX_ATTEMPTS",
+    "MAX_CLAIMS",
+    "MAX_UNCONFIRMED_RETRIES",
+    "Decision",
     "ReminderDispatcher",
     "SendFn",
     "SendOutcome",
     "SendResult",
     "TickReport",
+    "Verdict",
+    "decide",
+    "exhausted",
     "reminder_reply",
+    "send_guarded",
 ]

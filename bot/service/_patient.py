@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
-from bot.conversation import Action, Keyboard, Reply, decode
+from bot.conversation import Action, Keyboard, Reply, UserContext, decode
 from bot.metrics import ANSWERS, UNANSWERED
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
@@ -175,6 +175,22 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
                 replies.extend(flow.replies)
             return Response(tuple(replies))
+
+    def text_without_storage(self, sender: Sender, text: str) -> Response:
+        """Answer a message from the content alone while the database is unavailable; say nothing was saved."""
+        text = clean_text(text)
+        context = UserContext(
+            contacts=self.directory.for_timezone(self.settings.default_timezone),
+            private_chat=sender.private,
+        )
+        safety = self.domain.matcher.safety(text[:4000])
+        if safety in SAFETY_INTENTS:
+            return Response((self.conversation.answer(safety, "short", context), self.ui("cant_save")))
+        outcome = self.conversation.respond(text, context)
+        answered = next((r for r in outcome.replies if r.intent), None)
+        if answered is not None:
+            ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
+        return Response((*outcome.replies, self.ui("cant_save")))
 
     async def continue_flow(
         self,

@@ -186,7 +186,9 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims so far
+    # Claims that ended with delivery unknown (a timeout or 5xx after sending, a lease that ran out).
+    unconfirmed_claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
@@ -214,3 +216,12 @@ class Reminder(Base):
             postgresql_where=text(CLAIMED_PREDICATE),
         ),
     )
+
+
+class HandledUpdate(Base):
+    """An update id some replica has taken, kept for a day so a redelivery is processed once."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -115,6 +115,7 @@ class ReminderRecord:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    unconfirmed_claims: int = 0
 
 
 class NewReminder(NamedTuple):
@@ -146,3 +147,4 @@ class ClaimedReminder:
     paused: bool
     reminders_enabled: bool
     blocked: bool
+    unconfirmed_claims: int = 0  # earlier claims of this row whose delivery is unknown

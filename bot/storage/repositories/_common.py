@@ -110,4 +110,5 @@ def reminder_record(row: Reminder) -> ReminderRecord:
         attempts=row.attempts,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        unconfirmed_claims=row.unconfirmed_claims,
     )
