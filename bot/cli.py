@@ -98,9 +98,8 @@ def cmd_check(_: argparse.Namespace) -> int:
     problems = check_content(root, article)
     if not problems:
         from bot.content import Renderer, load_knowledge_base
-        from bot.safety._check import check_safety_data, check_safety_lines
-
         from bot.matching import Matcher
+        from bot.safety._check import check_safety_data, check_safety_lines
 
         knowledge = load_knowledge_base(root)
         renderer = Renderer(root, knowledge)

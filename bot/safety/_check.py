@@ -8,7 +8,15 @@ from pathlib import Path
 
 from bot.safety._language import SAFETY_LANGUAGES
 from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon, LexiconError
-from bot.safety._semantic import DEFAULT_BANK, BankError, E5Embedder, cache_path, fingerprint, indexed_bank, read_bank
+from bot.safety._semantic import (
+    DEFAULT_BANK,
+    BankError,
+    E5Embedder,
+    cache_path,
+    fingerprint,
+    indexed_bank,
+    read_bank,
+)
 
 # Every language's lines, and the only placeholders they may use.
 SAFETY_LINE_KEYS = frozenset({"crisis", "crisis_call", "urgent", "injury", "overdose", "bot", "english_only"})

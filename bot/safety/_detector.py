@@ -160,7 +160,11 @@ def _long_enough(text: str) -> bool:
     words = text.split()
     if len(words) >= MIN_WORDS:
         return True
-    ideographs = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af")
+    ideographs = sum(
+        1
+        for ch in text
+        if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
+    )
     return ideographs >= MIN_IDEOGRAPHS
 
 

@@ -160,7 +160,9 @@ class ExemplarIndex:
                     known = dict(zip(stored["texts"].tolist(), vectors, strict=True))
         # An edited bank: embed only the exemplars the cache does not hold yet.
         missing = [t for t in dict.fromkeys(texts) if t not in known]
-        logger.warning("safety exemplar cache is stale; embedding %d of %d exemplars", len(missing), len(texts))
+        logger.warning(
+            "safety exemplar cache is stale; embedding %d of %d exemplars", len(missing), len(texts)
+        )
         if missing:
             known.update(zip(missing, embedder.embed(missing), strict=True))
         return cls(embedder, bank, np.stack([known[t] for t in texts]).astype(np.float32))
@@ -202,5 +204,3 @@ class ExemplarIndex:
                 by_class[name] = float(np.mean(np.partition(own, own.size - k)[-k:]))
             results.append(SemanticScores(by_class))
         return results
-
-

@@ -1,7 +1,7 @@
 """Count unconfirmed claims of each reminder; remember recently handled update ids.
 
 Revision ID: 0003_dispatch_attempts
-Revises: 0001
+Revises: 0002_safety_context
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_dispatch_attempts"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_safety_context"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
