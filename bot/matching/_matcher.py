@@ -10,6 +10,7 @@ character by character, which rescues typos and word order the token index misse
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ ALTERNATIVE_FLOOR = 25.0  # alternatives below this are not worth offering
 NEAR_TIE = 6.0  # a runner-up this close to the winner is offered as "did you mean"
 SHORTLIST = 12
 OUT_OF_SCOPE = "_out_of_scope"  # the pseudo-intent of questions no intent owns
+NEAR_SCOPE = "_near_scope:"  # prefix of the pseudo-intents of near-scope topics the article does not cover
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class MatchResult:
     medicines: tuple[str, ...] = ()  # generic names the message mentions
     safety: bool = False
     topical: str | None = None  # for a safety hit: the topic the message also asks about, if any
+    not_covered: str | None = None  # a near-scope topic the article does not cover, when one won
 
     @property
     def near_ties(self) -> tuple[Candidate, ...]:
@@ -80,6 +83,7 @@ class Matcher:
         self.normalizer = Normalizer(knowledge)
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
+        self.normalizer.learn(e for t in knowledge.near_scope.values() for e in t.examples)
 
         documents: list[tuple[str, str, list[str]]] = []
         for intent in matchable:
@@ -90,6 +94,24 @@ class Matcher:
         for text in knowledge.out_of_scope:
             canonical = self.normalizer.canonical(text)
             documents.append((OUT_OF_SCOPE, canonical, self.normalizer.tokens(canonical)))
+        # Near-scope topics compete the same way, each as its own pseudo-intent, so the reply can name it.
+        for topic in knowledge.near_scope.values():
+            for text in topic.examples:
+                canonical = self.normalizer.canonical(text)
+                documents.append((NEAR_SCOPE + topic.id, canonical, self.normalizer.tokens(canonical)))
+
+        ai_names = "|".join(re.escape(m.generic) for m in knowledge.medicines if m.kind == "ai")
+
+        def compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+            if not patterns:
+                return None
+            return re.compile("|".join(f"(?:{p})" for p in patterns).replace("{ai}", f"(?:{ai_names})"))
+
+        self._near_cues = [
+            (topic.id, cues, compiled(topic.unless))
+            for topic in knowledge.near_scope.values()
+            if (cues := compiled(topic.cues)) is not None
+        ]
 
         # Rarity is counted over intents, not examples: a word every intent uses ("ai", "bone") says little,
         # however many examples repeat it, and a word one intent owns ("abcsg18") says a lot.
@@ -200,6 +222,13 @@ class Matcher:
             found = safety_intent(analysis.spelled)
         return found
 
+    def near_scope_topic(self, corrected: str) -> str | None:
+        """Return the near-scope topic one of whose cues ``corrected`` text carries, or None."""
+        for topic, cues, unless in self._near_cues:
+            if cues.search(corrected) and not (unless is not None and unless.search(corrected)):
+                return topic
+        return None
+
     def match(self, text: str) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
         if not text or not text.strip():
@@ -208,15 +237,31 @@ class Matcher:
         canonical = analysis.matching
         scored = self._scores(canonical)
         medicines = tuple(self.normalizer.medicines(canonical))
-        candidates = [c for c in scored if c.intent != OUT_OF_SCOPE]
+        candidates = [c for c in scored if not _pseudo(c.intent)]
         alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)
         safety = self._safety(analysis)
         if safety is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
             return MatchResult(safety, 100.0, alternatives[:3], medicines, safety=True, topical=topical)
-        not_covered = bool(scored) and scored[0].intent == OUT_OF_SCOPE
+        cued = self.near_scope_topic(analysis.corrected)
+        if cued is not None:
+            return MatchResult(
+                None, scored[0].score if scored else 0.0, alternatives[:3], medicines, not_covered=cued
+            )
+        not_covered = bool(scored) and _pseudo(scored[0].intent)
         if not candidates or not_covered or candidates[0].score < self.threshold or looks_foreign(canonical):
             top = candidates[0].score if candidates else 0.0
-            return MatchResult(None, top, alternatives[:3], medicines)
+            near = None
+            if (
+                not_covered
+                and scored[0].intent.startswith(NEAR_SCOPE)
+                and scored[0].score >= ALTERNATIVE_FLOOR
+            ):
+                near = scored[0].intent.removeprefix(NEAR_SCOPE)
+            return MatchResult(None, top, alternatives[:3], medicines, not_covered=near)
         best = candidates[0]
         return MatchResult(best.intent, best.score, alternatives[1:4], medicines)
+
+
+def _pseudo(intent: str) -> bool:
+    return intent == OUT_OF_SCOPE or intent.startswith(NEAR_SCOPE)
