@@ -81,6 +81,10 @@ def cmd_check(_: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Report accuracy on a labelled file."""
+    from bot.conversation._evaluate import looks_like_conversations
+
+    if looks_like_conversations(Path(args.file)):
+        return _eval_conversations(args)
     from bot.matching import MalformedFile, evaluate, read_labelled
 
     try:
@@ -105,6 +109,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("most confused (expected -> predicted):")
         for (expected, predicted), count in report.confusions.most_common(10):
             print(f"  {count:3d}  {expected} -> {predicted}")
+    return 0
+
+
+def _eval_conversations(args: argparse.Namespace) -> int:
+    """Report how follow-ups, introductions, near-scope questions and question kinds are answered."""
+    from bot.conversation._evaluate import (
+        MalformedConversationFile,
+        evaluate_conversations,
+        read_conversations,
+    )
+
+    try:
+        rows = read_conversations(Path(args.file))
+    except MalformedConversationFile as exc:
+        print(f"bonebot eval: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate_conversations(_domain().conversation, rows)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 0
+    names = {
+        "followup": "follow-up top-1:",
+        "intro": "introductions:",
+        "near": "near-scope not covered:",
+        "qkind": "question kinds top-1:",
+    }
+    for kind, figures in report.kinds.items():
+        print(f"{names[kind]:<28}{figures.rate:.1%}  ({figures.correct}/{figures.rows})")
+    print(f"{'near-scope topic named:':<28}{report.near_topic_named}/{report.kinds['near'].rows}")
+    for kind, figures in report.kinds.items():
+        if figures.confusions:
+            print(f"{kind} confusions (expected -> predicted):")
+            for (expected, predicted), count in figures.confusions.most_common(10):
+                print(f"  {count:3d}  {expected} -> {predicted}")
     return 0
 
 
