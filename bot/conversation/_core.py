@@ -269,7 +269,7 @@ class Conversation:
             "introduction",
             profile=context.profile,
             medicine=medicine,
-            stored=bool(context.consent),
+            stored=bool(context.consent) and context.private_chat,
             answers_too=answers_too,
         )
         rows: list[tuple[Button, ...]] = [(Button(self.renderer.label("topics"), Action("groups")),)]

@@ -97,7 +97,7 @@ class Dialogue:
             self._age = [_compile(p, "introductions.age") for p in intro["age"]]
             self._intro = {
                 part: _compile(intro[part], f"introductions.{part}")
-                for part in ("caregiver", "man", "woman", "started")
+                for part in ("caregiver", "man", "woman", "started", "man_hints", "woman_hints")
             }
             self._filler = _compile(intro["filler"], "introductions.filler", whole=True)
             self._feelings = _compile(data["feelings"], "feelings")
@@ -196,15 +196,15 @@ class Dialogue:
         spelled = self.normalizer.spelling(text)
         age = next((int(m.group("age")) for p in self._age if (m := p.search(spelled))), None)
         found = {part: bool(p.search(spelled)) for part, p in self._intro.items()}
-        if age is None and not any(found.values()):
+        if age is None and not any(found[p] for p in ("caregiver", "man", "woman", "started")):
             return None
         medicines = [self.knowledge.medicine(g) for g in self.normalizer.medicines(spelled)]
         ai = next((m.generic for m in medicines if m is not None and m.kind == "ai"), None)
         if found["caregiver"]:
             profile: str | None = "caregiver"
-        elif found["man"]:
+        elif found["man"] or found["man_hints"]:
             profile = "man_trt"
-        elif found["woman"] or ai is not None or " ai" in f" {spelled}":
+        elif found["woman"] or found["woman_hints"] or ai is not None or " ai" in f" {spelled}":
             profile = "woman_ai"
         else:
             profile = None

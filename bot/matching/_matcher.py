@@ -249,6 +249,12 @@ class Matcher:
                 None, scored[0].score if scored else 0.0, alternatives[:3], medicines, not_covered=cued
             )
         not_covered = bool(scored) and _pseudo(scored[0].intent)
+        if not_covered and scored[0].intent.startswith(NEAR_SCOPE) and candidates:
+            # A dose question close behind a near-scope topic gets the dose refusal, which also says who to ask.
+            best = candidates[0]
+            refusal = self.knowledge.intent(best.intent).kind == "refusal"
+            if refusal and best.score >= self.threshold and scored[0].score - best.score <= NEAR_TIE:
+                return MatchResult(best.intent, best.score, alternatives[1:4], medicines)
         if not candidates or not_covered or candidates[0].score < self.threshold or looks_foreign(canonical):
             top = candidates[0].score if candidates else 0.0
             near = None

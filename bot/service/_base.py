@@ -13,6 +13,7 @@ from bot.contacts import EmergencyDirectory
 from bot.conversation import Action, Button, Conversation, Keyboard, Reply, UserContext
 from bot.domain import Domain
 from bot.scheduling import format_date
+from bot.service._memory import ConversationMemory
 from bot.service._types import Response, Sender
 from bot.settings import Settings
 from bot.storage import Database
@@ -46,6 +47,7 @@ class ServiceBase:
         self.settings = settings
         self.directory = directory
         self.clock = clock
+        self.memory = ConversationMemory()  # introductions from people who chose not to be stored
 
     @property
     def conversation(self) -> Conversation:
@@ -87,13 +89,20 @@ class ServiceBase:
 
     async def context(self, session: AsyncSession, user: UserRecord, sender: Sender) -> UserContext:
         scan = await repo.get_upcoming_scan(session, user.id)
+        profile, medicine = user.profile, user.medicine
+        remembered = None if user.consent else self.memory.recall(user.id, self.clock())
+        if remembered is not None:
+            profile, medicine = remembered.profile, remembered.medicine
         return UserContext(
-            profile=user.profile,
-            medicine=user.medicine,
+            profile=profile,
+            medicine=medicine,
             depth_pref=user.depth_pref,
             scan_date=format_date(scan.scan_date) if scan else None,
             contacts=self.directory.for_timezone(user.timezone or self.settings.default_timezone),
             private_chat=sender.private,
+            last_intent=user.last_intent,
+            last_level=user.last_level,
+            consent=user.consent,
         )
 
     # -- consent and groups ----------------------------------------------------------------------

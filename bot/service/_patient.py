@@ -32,6 +32,8 @@ _MORE = re.compile(
     r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I
 )
 _CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|nevermind|quit|exit)\s*[.!]*\s*$", re.I)
+_YES = re.compile(r"^\s*(yes|yeah|yep|yup|yes please|ok|okay|sure|i agree|agree)\s*[.!]*\s*$", re.I)
+_NO = re.compile(r"^\s*(no|nope|nah|no thanks|no thank you)\s*[.!]*\s*$", re.I)
 
 
 class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
@@ -113,6 +115,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         return self.say("forget_confirm", buttons)
 
     async def _forget_confirmed(self, sender: Sender) -> Response:
+        self.memory.forget(sender.user_id)
         async with self.db.session() as session:
             deleted = await repo.delete_user_data(session, sender.user_id)
         logger.info("deleted user data rows=%d", deleted)
@@ -163,6 +166,8 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level
                 )
+            if "profile" in outcome.extra:
+                await self._introduced(session, user, sender, outcome.extra)
             replies = [*prefix, *outcome.replies]
             if outcome.start_flow == "scan" and sender.private:
                 flow = await self.needs_consent(session, user, "scan", "scan") or await self.scan_flow(
@@ -191,10 +196,23 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         if flow == "timezone":
             return await self.timezone_step(session, sender, user, data, text)
         if flow == "consent":
-            # A question asked instead of answering the consent buttons is answered as usual.
+            # "yes" or "no" typed instead of tapping answers the question pending; anything else is
+            # answered as usual.
+            if _YES.match(text) or _NO.match(text):
+                return await self._consent(session, sender, user, bool(_YES.match(text)))
             return None
         await repo.clear_dialog(session, user.id)
         return None
+
+    async def _introduced(
+        self, session: AsyncSession, user: UserRecord, sender: Sender, extra: dict[str, str]
+    ) -> None:
+        """Keep what an introduction said: in the settings with consent, else for this conversation only."""
+        profile, medicine = extra["profile"], extra.get("medicine") or None
+        if user.consent and sender.private:
+            await repo.update_user(session, user.id, profile=profile, medicine=medicine)
+        else:
+            self.memory.remember(user.id, profile, medicine, self.clock())
 
     async def _welcome_back(self, session: AsyncSession, user: UserRecord) -> Reply:
         reminders = await repo.list_reminders(session, user.id, ("pending",))
