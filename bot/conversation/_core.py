@@ -114,7 +114,11 @@ class Conversation:
             turn = self._turn(question, result, context, self.dialogue)
             if turn is not None:
                 turn_replies, extra = turn
-                return Outcome((*replies, *turn_replies), result, truncated=truncated, extra=extra)
+                # A near-scope question is still unanswered: it goes to the care team's content report.
+                unanswered = scrub(question) if extra.get("turn", "").startswith("not_covered") else None
+                return Outcome(
+                    (*replies, *turn_replies), result, unanswered=unanswered, truncated=truncated, extra=extra
+                )
         if result.intent is None:
             replies.append(self.out_of_scope(result))
             return Outcome(tuple(replies), result, unanswered=scrub(question), truncated=truncated)

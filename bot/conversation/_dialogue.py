@@ -84,8 +84,8 @@ class Dialogue:
                 form: _compile(followups[form], f"followups.{form}", whole=True) for form in FOLLOWUP_FORMS
             }
             self._subject = [_compile(p, "followups.subject", whole=True) for p in followups["subject"]]
-            self._profiles = {
-                profile: _compile(p, f"followups.profiles.{profile}", whole=True)
+            self._profiles: dict[str, re.Pattern[str]] = {
+                str(profile): _compile(p, f"followups.profiles.{profile}", whole=True)
                 for profile, p in followups["profiles"].items()
             }
             self._sites = _compile(followups["sites"], "followups.sites", whole=True)
@@ -101,10 +101,13 @@ class Dialogue:
             }
             self._filler = _compile(intro["filler"], "introductions.filler", whole=True)
             self._feelings = _compile(data["feelings"], "feelings")
-            self._smalltalk = {
-                name: _compile(p, f"smalltalk.{name}", whole=True) for name, p in data["smalltalk"].items()
+            self._smalltalk: dict[str, re.Pattern[str]] = {
+                str(name): _compile(p, f"smalltalk.{name}", whole=True)
+                for name, p in data["smalltalk"].items()
             }
-            self._kinds = {kind: _compile(p, f"kinds.{kind}") for kind, p in data["kinds"].items()}
+            self._kinds: dict[str, re.Pattern[str]] = {
+                str(kind): _compile(p, f"kinds.{kind}") for kind, p in data["kinds"].items()
+            }
             self._kind_routes = [
                 KindRoute(str(r["kind"]), frozenset(str(w) for w in r["when"]), str(r["to"]), r.get("needs"))
                 for r in data["routes"]

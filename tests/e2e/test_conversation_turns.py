@@ -1,0 +1,156 @@
+"""Issue 8's examples through the whole running bot: follow-ups, introductions, feelings, scope, question kinds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.storage import repositories as repo
+from tests.e2e.conftest import Harness
+from tests.fakes.bot_api import SentMessage
+
+
+def labels(message: SentMessage) -> list[str]:
+    return [str(button.get("text")) for button in message.buttons]
+
+
+def only(replies: list[SentMessage]) -> SentMessage:
+    assert len(replies) == 1, [reply.text for reply in replies]
+    return replies[0]
+
+
+def said(replies: list[SentMessage]) -> str:
+    return "\n\n".join(reply.text or "" for reply in replies)
+
+
+async def last_answer(harness: Harness) -> tuple[str | None, str | None]:
+    user = await harness.db_user()
+    assert user is not None
+    return user.last_intent, user.last_level
+
+
+async def test_followups_are_read_against_the_last_answer(harness: Harness) -> None:
+    out_of_scope = harness.ui("out_of_scope").splitlines()[0]
+    rate = only(await harness.say("how much bone will I lose each year on letrozole"))
+    assert "2–4%" in (rate.text or "")
+
+    a_lot = only(await harness.say("is that a lot?"))
+    assert "You're very welcome" not in (a_lot.text or "")
+    assert "~1–2%" in (a_lot.text or "") and "Source:" in (a_lot.text or "")
+    assert await last_answer(harness) == ("bone_loss_rate", "I")
+
+    why = only(await harness.say("why?"))
+    assert await last_answer(harness) == ("ai_bone_loss_mechanism", "short")
+    assert out_of_scope not in (why.text or "")
+
+    men = only(await harness.say("what about men?"))
+    assert "TRT" in (men.text or "") or "estradiol" in (men.text or "")
+
+    assert only(await harness.say("what is a dexa scan"))
+    often = only(await harness.say("and how often?"))
+    assert await last_answer(harness) == ("dexa_schedule", "short")
+    assert "Source:" in (often.text or "")
+
+    await harness.say("will I break a bone")
+    spine = only(await harness.say("what about my spine?"))
+    assert (await last_answer(harness))[0] == "fracture_risk" and "spine" in (spine.text or "").lower()
+
+    await harness.say("what are bisphosphonates")
+    only(await harness.say("the other one"))
+    assert (await last_answer(harness))[0] == "denosumab"
+
+
+async def test_introductions_without_consent_are_kept_for_the_conversation_only(harness: Harness) -> None:
+    replies = await harness.say(
+        "hi im 62 and my oncologist just put me on letrozole and im scared about my bones"
+    )
+    assert len(replies) == 2
+    welcome, feelings = replies
+    assert "letrozole (Femara)" in (welcome.text or "") and "won't save it" in (welcome.text or "")
+    assert harness.label("topics") in labels(welcome)
+    assert "What you're feeling is real" in (feelings.text or "")
+    user = await harness.db_user()
+    assert user is not None and user.profile == "other" and user.medicine is None  # nothing stored
+
+    # ...but the conversation remembers: the next answer is written for her and names her medicine.
+    answer = only(await harness.say("how do I feel about all this, I'm so worried"))
+    assert "letrozole (Femara)" in (answer.text or "")
+
+    # /forget drops what the conversation kept.
+    confirm = only(await harness.say("/forget"))
+    await harness.press(confirm, harness.label("forget_yes"))
+    answer = only(await harness.say("im so worried"))
+    assert "letrozole" not in (answer.text or "")
+
+
+async def test_a_caregiver_introduction_with_consent_sets_the_profile(harness: Harness) -> None:
+    await harness.consent()
+    welcome = only(await harness.say("im asking for my mom, shes 71 and on arimidex"))
+    assert "the person you care for" in (welcome.text or "")
+    assert "saved this to your settings" in (welcome.text or "")
+    user = await harness.db_user()
+    assert user is not None and (user.profile, user.medicine) == ("caregiver", "anastrozole")
+    answer = only(await harness.say("how fast do bones thin on it"))
+    assert "their" in (answer.text or "") or "the person you care for" in (answer.text or "")
+
+
+async def test_a_yes_typed_at_the_consent_question_gives_consent(harness: Harness) -> None:
+    asked = only(await harness.say("/questions"))
+    assert labels(asked) == [harness.label("consent_yes"), harness.label("consent_no")]
+    replies = await harness.say("yes")
+    assert replies[0].text == harness.ui("consent_given")
+    user = await harness.db_user()
+    assert user is not None and user.consent is True
+
+
+async def test_feelings_and_small_talk_are_not_turned_away(harness: Harness) -> None:
+    out_of_scope = harness.ui("out_of_scope").splitlines()[0]
+    for message in ("i am scared", "she cries a lot"):
+        reply = only(await harness.say(message))
+        assert "feeling" in (reply.text or "") and out_of_scope not in (reply.text or ""), message
+    for message in ("ok", "👍", "who are you"):
+        reply = only(await harness.say(message))
+        assert out_of_scope not in (reply.text or ""), message
+        assert len(reply.text or "") < 400, message
+    human = only(await harness.say("can i talk to a human"))
+    assert "no person reads this chat" in (human.text or "") and "care team" in (human.text or "")
+    asked = only(await harness.press(human, harness.label("add_own_question")))
+    assert labels(asked) == [harness.label("consent_yes"), harness.label("consent_no")]
+
+
+async def test_neighbouring_topics_are_not_covered_and_go_to_the_question_list(harness: Harness) -> None:
+    await harness.consent()
+    hrt = only(await harness.say("can i take hrt or estrogen to protect my bones"))
+    assert "doesn't cover" in (hrt.text or "") and "oncologist" in (hrt.text or "")
+    assert "Source:" not in (hrt.text or "")
+    assert (await last_answer(harness))[0] is None  # no intent answered it
+    ask = only(await harness.press(hrt, harness.label("add_own_question")))
+    assert ask.text == harness.ui("question_ask")
+    saved = only(await harness.say("Can I take HRT or estrogen for my bones?"))
+    assert saved.text == harness.ui("question_added", count=1)
+    async with harness.session() as session:
+        kept = await repo.top_unanswered(session, harness.clock() - dt.timedelta(days=1))
+    assert [text for text, _ in kept] == ["can i take hrt or estrogen to protect my bones"]  # for the report
+    for question in (
+        "will chemo affect my bones",
+        "my jaw hurts after zoledronic acid",
+        "is letrozole worse than anastrozole for bones",
+        "what should my estradiol level be",
+    ):
+        reply = only(await harness.say(question))
+        assert "doesn't cover" in (reply.text or ""), question
+        assert harness.label("add_own_question") in labels(reply), question
+
+
+async def test_the_kind_of_question_reaches_the_content_that_answers_it(harness: Harness) -> None:
+    for question, intent in (
+        ("does prolia work", "treatment_evidence"),
+        ("how much will my fracture risk go down with prolia", "treatment_evidence"),
+        (
+            "my oncologist said my baseline scan showed osteopenia. does that mean i need a bone drug?",
+            "choosing_treatment",
+        ),
+        ("what medicine can fix it if my bones are already thin", "choosing_treatment"),
+    ):
+        reply = only(await harness.say(question))
+        assert (await last_answer(harness))[0] == intent, question
+        assert "Source:" in (reply.text or ""), question
