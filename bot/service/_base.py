@@ -13,6 +13,8 @@ from bot.contacts import EmergencyDirectory
 from bot.conversation import Action, Button, Conversation, Keyboard, Reply, UserContext
 from bot.domain import Domain
 from bot.scheduling import format_date
+from bot.scheduling.dates import MONTH_FIRST_COUNTRIES
+from bot.scheduling.timezones import country_for_timezone
 from bot.service._memory import ConversationMemory
 from bot.service._types import Response, Sender
 from bot.settings import Settings
@@ -82,6 +84,13 @@ class ServiceBase:
     def zone(self, user: UserRecord) -> str:
         return user.timezone or self.settings.default_timezone
 
+    def date_order(self, user: UserRecord) -> str:
+        """Return the order numeric dates are read in: the patient's choice, else their time zone's custom."""
+        if user.date_order_chosen:
+            return user.date_order
+        country = country_for_timezone(self.zone(user))
+        return "MDY" if country in MONTH_FIRST_COUNTRIES else user.date_order
+
     def today(self, user: UserRecord) -> dt.date:
         from zoneinfo import ZoneInfo
 
@@ -142,6 +151,11 @@ class ServiceBase:
     async def timezone_in(
         self, session: AsyncSession, sender: Sender, user: UserRecord, text: str | None, *, skip: bool = False
     ) -> Response:
+        raise NotImplementedError
+
+    async def zone_or_else(
+        self, session: AsyncSession, sender: Sender, user: UserRecord, text: str, *, skip: bool
+    ) -> Response | None:
         raise NotImplementedError
 
     async def scan_flow(

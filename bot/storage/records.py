@@ -30,6 +30,7 @@ class UserRecord:
     two_hours_before: bool
     last_intent: str | None
     last_level: str | None
+    date_order_chosen: bool = False
 
     @property
     def lead_days_list(self) -> tuple[int, ...]:

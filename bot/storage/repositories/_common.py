@@ -78,6 +78,7 @@ def user_record(row: User) -> UserRecord:
         two_hours_before=row.two_hours_before,
         last_intent=row.last_intent,
         last_level=row.last_level,
+        date_order_chosen=row.date_order_chosen,
     )
 
 
