@@ -181,9 +181,10 @@ class SettingsFlows(ServiceBase):
         """Take a place typed at the time-zone step; act on a date and let a question be answered (None)."""
         if resolve_timezone(text[:100]) or not text.strip():
             return await self._resolve(session, sender, user, text, skip=skip)
-        order: DateOrder = "MDY" if self.date_order(user) == "MDY" else "DMY"
-        parsed = parse_scan_date(text[:200], today=self.today(user), date_order=order)
-        if isinstance(parsed, ParsedScanDate):
+        # Either order will do here: the date is read for real once the zone, and so its custom, is known.
+        orders: tuple[DateOrder, ...] = ("DMY", "MDY")
+        readings = [parse_scan_date(text[:200], today=self.today(user), date_order=order) for order in orders]
+        if any(isinstance(reading, ParsedScanDate) for reading in readings):
             # The date waits in the scan flow until the zone is known, then is read in the zone's order.
             await repo.set_dialog(
                 session, user.id, "scan", "await_timezone", {"text": text[:200]}, now=self.clock()

@@ -154,3 +154,63 @@ async def test_the_kind_of_question_reaches_the_content_that_answers_it(harness:
         reply = only(await harness.say(question))
         assert (await last_answer(harness))[0] == intent, question
         assert "Source:" in (reply.text or ""), question
+
+
+# -- dates and places by locale -------------------------------------------------------------------------
+
+
+async def chicago_patient(harness: Harness) -> None:
+    await harness.consent()
+    replies = await harness.say("/timezone Chicago")
+    assert "America/Chicago" in (replies[-1].text or "")
+
+
+async def test_a_month_first_date_from_chicago_is_read_month_first(harness: Harness) -> None:
+    await chicago_patient(harness)
+    saved = await harness.say("/scan 3/24/2027")
+    assert "Wednesday 24 March 2027" in said(saved)
+    scan = await harness.db_scan()
+    assert scan is not None and scan.scan_date.isoformat() == "2027-03-24"
+
+
+async def test_an_ambiguous_date_gets_a_one_tap_question_month_first_in_chicago(harness: Harness) -> None:
+    await chicago_patient(harness)
+    asked = only(await harness.say("/scan 3/4/2027"))
+    assert labels(asked)[:2] == ["Thursday 4 March 2027", "Saturday 3 April 2027"]
+    assert await harness.db_scan() is None
+    saved = await harness.press(asked, "Thursday 4 March 2027")
+    assert "Thursday 4 March 2027" in said(saved)
+    scan = await harness.db_scan()
+    assert scan is not None and scan.scan_date.isoformat() == "2027-03-04"
+
+
+async def test_a_chosen_date_order_is_followed_without_asking(harness: Harness) -> None:
+    await chicago_patient(harness)
+    async with harness.session() as session:
+        await repo.update_user(session, harness.user["id"], date_order="DMY", date_order_chosen=True)
+    saved = await harness.say("/scan 3/4/2027")
+    assert "Saturday 3 April 2027" in said(saved)
+
+
+async def test_a_state_a_date_and_a_question_at_the_time_zone_step(harness: Harness) -> None:
+    await harness.consent()
+    asked = await harness.say("/scan")
+    assert "time zone" in said(asked)
+
+    # A question typed here is answered, and the step stays open.
+    answer = only(await harness.say("what is a dexa scan?"))
+    assert "Source:" in (answer.text or "")
+    dialog = await harness.db_dialog()
+    assert dialog is not None and (dialog.flow, dialog.step) == ("scan", "await_timezone")
+
+    # A date typed here is kept, not dropped.
+    kept = only(await harness.say("3/24/2027"))
+    assert kept.text == harness.ui("timezone_date_first")
+    assert harness.label("timezone_skip", zone="UTC").split(" (")[0] in " ".join(labels(kept))
+
+    # A US state is a place: the zone is set and the kept date is saved, read month first there.
+    done = await harness.say("ohio")
+    assert "America/New_York" in said(done)
+    scan = await harness.db_scan()
+    assert scan is not None and scan.scan_date.isoformat() == "2027-03-24"
+    assert scan.timezone == "America/New_York"
