@@ -72,7 +72,14 @@ def cmd_check(_: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     from bot.content import load_knowledge_base
+    from bot.conversation._dialogue import DialogueError
+    from bot.domain import load_domain
 
+    try:
+        load_domain(root)  # the conversation rules in intents/_dialogue.yaml name intents and hold patterns
+    except DialogueError as exc:
+        print(f"1 problem(s) in {root}:\n  - {exc}", file=sys.stderr)
+        return 1
     knowledge = load_knowledge_base(root)
     examples = sum(len(i.examples) for i in knowledge.intents.values())
     print(f"content OK: {len(knowledge.intents)} intents, {examples} examples, version {knowledge.version}")

@@ -363,3 +363,48 @@ def test_carry_keeps_the_last_answer_and_an_introduction(conversation: Conversat
     assert (context.profile, context.medicine) == ("man_trt", "anastrozole")
     context = carry(context, conversation.respond("what is a dexa scan", context))
     assert replace(context).last_intent == "dexa_scan"
+
+
+# -- content rules for the new replies ------------------------------------------------------------------
+
+
+def _new_replies(domain: Domain) -> dict[str, list[str]]:
+    renderer, knowledge = domain.renderer, domain.knowledge
+    introductions = [
+        renderer.ui("introduction", profile=p, medicine=knowledge.medicine(m), stored=s, answers_too=a)
+        for p in ("woman_ai", "man_trt", "caregiver", "other")
+        for m in (None, "letrozole", "anastrozole")
+        for s in (True, False)
+        for a in (True, False)
+    ]
+    return {
+        "not_covered": [
+            renderer.ui("not_covered", topic=t.label, decides=t.decides)
+            for t in knowledge.near_scope.values()
+        ],
+        "smalltalk": [
+            renderer.ui(f"smalltalk_{n}", profile="other") for n in ("acknowledge", "about_bot", "human")
+        ],
+        "introduction": introductions,
+        "dates": [renderer.ui("scan_date_which"), renderer.ui("timezone_date_first")],
+    }
+
+
+def test_new_replies_read_at_grade_8_or_below_and_state_no_figures(domain: Domain) -> None:
+    import textstat
+
+    for name, htmls in _new_replies(domain).items():
+        for html in htmls:
+            shown = parse(html)
+            assert textstat.flesch_kincaid_grade(shown) <= 8, (name, shown)
+            assert "%" not in shown and "mg" not in shown.split(), (
+                name,
+                shown,
+            )  # no facts beyond the article
+
+
+def test_hrt_and_compare_ai_replies_name_the_oncologist(domain: Domain) -> None:
+    near = domain.knowledge.near_scope
+    assert near["hrt"].decides == "oncologist" and near["compare_ai"].decides == "oncologist"
+    for topic in ("hrt", "chemo", "jaw", "compare_ai", "hot_flashes", "hair", "diet", "estradiol_target"):
+        assert topic in near, topic
