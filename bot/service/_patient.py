@@ -331,6 +331,16 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 await repo.clear_dialog(session, user.id)
             return Response((self.ui("consent_declined"),), clear_buttons=True)
         user = await repo.update_user(session, user.id, consent=True) or user
+        remembered = self.memory.recall(user.id, self.clock())
+        if remembered is not None and sender.private:
+            # What the patient told about themselves before agreeing is kept now that they have agreed.
+            user = (
+                await repo.update_user(
+                    session, user.id, profile=remembered.profile, medicine=remembered.medicine
+                )
+                or user
+            )
+            self.memory.forget(user.id)
         replies: list[Reply] = [self.ui("consent_given")]
         if dialog is not None and dialog.flow == "consent":
             await repo.clear_dialog(session, user.id)

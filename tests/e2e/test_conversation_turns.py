@@ -214,3 +214,13 @@ async def test_a_state_a_date_and_a_question_at_the_time_zone_step(harness: Harn
     scan = await harness.db_scan()
     assert scan is not None and scan.scan_date.isoformat() == "2027-03-24"
     assert scan.timezone == "America/New_York"
+
+
+async def test_an_introduction_is_saved_once_the_patient_agrees(harness: Harness) -> None:
+    welcome = (await harness.say("45M on TRT with anastrozole"))[0]
+    assert "won't save it" in (welcome.text or "")
+    user = await harness.db_user()
+    assert user is not None and user.profile == "other"
+    await harness.consent()
+    user = await harness.db_user()
+    assert user is not None and (user.profile, user.medicine) == ("man_trt", "anastrozole")
