@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read up to here
 MAX_RELATED = 3
+SURE_SUBJECT = 50.0  # a "what about X" subject scoring this alone is a new topic; below, it may be an aspect
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ class Conversation:
             reply = self.answer(routed, "short", context, medicine=medicine)
             return (reply,), {"turn": "kind"}
         if dialogue.feels(analysis.spelled) and (
-            result.intent is None or self.knowledge.intent(result.intent).kind != "article"
+            result.intent is None
+            or self.knowledge.intent(result.intent).kind != "article"
+            or not dialogue.asks(question)
         ):
             reply = self.answer("feelings_and_symptoms", "short", context, medicine=medicine)
             return (reply,), {"turn": "feelings"}
@@ -225,17 +228,16 @@ class Conversation:
             return None
         if inner.not_covered is not None:
             return FollowUp("topic", None, not_covered=inner.not_covered)
-        if inner.intent is not None and self.knowledge.intent(inner.intent).kind == "article":
-            return FollowUp("topic", inner.intent)
-        title = self.knowledge.intent(last).title
-        inner = self.matcher.match(f"{subject} {title}")
-        if (
-            inner.intent is not None
-            and not inner.safety
-            and self.knowledge.intent(inner.intent).kind == "article"
-        ):
-            return FollowUp("topic", inner.intent)
-        return None
+        alone = (
+            inner.intent if inner.intent and self.knowledge.intent(inner.intent).kind == "article" else None
+        )
+        if alone is not None and inner.score >= SURE_SUBJECT:
+            return FollowUp("topic", alone)
+        # A vague subject ("the results") that is an aspect of the last topic stays with it, one level deeper.
+        aspect = self.matcher.match(f"{subject} {self.knowledge.intent(last).title}")
+        if aspect.intent == last and not aspect.safety:
+            return FollowUp("topic", last, self._deeper(last, level, context))
+        return FollowUp("topic", alone) if alone is not None else None
 
     def _follow(self, followup: FollowUp, context: UserContext) -> tuple[Reply, ...]:
         if followup.intent is None:

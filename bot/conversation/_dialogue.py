@@ -101,6 +101,7 @@ class Dialogue:
             }
             self._filler = _compile(intro["filler"], "introductions.filler", whole=True)
             self._feelings = _compile(data["feelings"], "feelings")
+            self._question = _compile(data["question"], "question")
             self._smalltalk: dict[str, re.Pattern[str]] = {
                 str(name): _compile(p, f"smalltalk.{name}", whole=True)
                 for name, p in data["smalltalk"].items()
@@ -151,6 +152,10 @@ class Dialogue:
             if pattern.match(folded) or pattern.match(_core(folded)):
                 return name
         return None
+
+    def asks(self, text: str) -> bool:
+        """Return whether the message asks something (a question mark or a clause opening with a question word)."""
+        return "?" in text or bool(self._question.search(self.normalizer.spelling(text)))
 
     def feels(self, spelled: str) -> bool:
         """Return whether the message speaks of fear, sadness, worry or distress."""
