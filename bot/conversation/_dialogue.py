@@ -17,7 +17,7 @@ import yaml
 from bot.content import KnowledgeBase
 from bot.matching import Normalizer, fold
 
-FOLLOWUP_FORMS = ("why", "how", "how_much", "how_often", "other", "meaning", "more")
+FOLLOWUP_FORMS = ("why", "how", "how_much", "does_it_work", "how_often", "other", "meaning", "more")
 _LEADING = re.compile(r"^(?:(?:and|but|so|ok|okay|hmm|right|oh|ah|then|well|sorry)\s+)+")
 _TRAILING = re.compile(r"(?:\s+(?:then|please|too|as well|again|exactly|though))+$")
 _SEGMENTS = re.compile(r"[,.;:!?\n]+|\s+(?:and|but|so|because|cos|cause)\s+", re.IGNORECASE)
