@@ -144,6 +144,12 @@ class Conversation:
             followup = self._followup(question, last.id, context.last_level or "short", context, dialogue)
             if followup is not None:
                 return self._follow(followup, context), {"turn": f"followup:{followup.form}"}
+        elif dialogue.followup_form(self.matcher.normalizer.spelling(question)) not in {None, "more"}:
+            # "is that a lot?" with no answer before it refers to nothing: ask for the whole question.
+            rows = ((Button(self.renderer.label("topics"), Action("groups")),),)
+            return (Reply(self.renderer.ui("followup_no_context"), rows, kind="notice"),), {
+                "turn": "followup:none"
+            }
         introduction = dialogue.introduction(question)
         if introduction is not None and (
             (introduction.profile or context.profile) != context.profile

@@ -106,7 +106,14 @@ def test_a_followup_with_no_answer_before_it_is_not_resolved_against_anything(
     conversation: Conversation,
 ) -> None:
     outcome = conversation.respond("the other one", UserContext())
-    assert not outcome.extra.get("turn", "").startswith("followup")
+    assert outcome.extra.get("turn") == "followup:none"
+    assert all(reply.intent is None for reply in outcome.replies)
+
+
+def test_a_followup_with_nothing_before_it_asks_for_the_whole_question(conversation: Conversation) -> None:
+    (reply,) = conversation.respond("is that a lot?", UserContext()).replies
+    assert reply.intent is None and "whole question" in text(reply)
+    assert "welcome" not in text(reply).lower()
 
 
 def test_what_about_a_topic_the_article_leaves_out_says_so(conversation: Conversation) -> None:
