@@ -155,7 +155,9 @@ class Dialogue:
 
     def asks(self, text: str) -> bool:
         """Return whether the message asks something (a question mark or a clause opening with a question word)."""
-        return "?" in text or bool(self._question.search(self.normalizer.spelling(text)))
+        if "?" in text:
+            return True
+        return any(self._question.search(self.normalizer.spelling(part)) for part in _SEGMENTS.split(text))
 
     def feels(self, spelled: str) -> bool:
         """Return whether the message speaks of fear, sadness, worry or distress."""
