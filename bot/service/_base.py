@@ -109,8 +109,9 @@ class ServiceBase:
             scan_date=format_date(scan.scan_date) if scan else None,
             contacts=self.directory.for_timezone(user.timezone or self.settings.default_timezone),
             private_chat=sender.private,
-            last_intent=user.last_intent,
-            last_level=user.last_level,
+            # Follow-ups refer to the last answer in the private chat, which is where it is kept.
+            last_intent=user.last_intent if sender.private else None,
+            last_level=user.last_level if sender.private else None,
             consent=user.consent,
         )
 

@@ -152,7 +152,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
                 if handled is not None:
                     return Response((*prefix, *handled.replies), handled.document, handled.toast)
-            if _MORE.match(text) and user.last_intent in self.domain.knowledge.intents:
+            if _MORE.match(text) and sender.private and user.last_intent in self.domain.knowledge.intents:
                 more = await self._more(session, user, sender, user.last_intent, None)
                 return Response((*prefix, *more.replies))
             outcome = self.conversation.respond(text, context)
@@ -162,7 +162,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             answered = next((r for r in outcome.replies if r.intent), None)
             if answered is not None:
                 ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
-            if answered is not None and answered.intent not in SAFETY_INTENTS:
+            if answered is not None and answered.intent not in SAFETY_INTENTS and sender.private:
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level
                 )

@@ -224,3 +224,18 @@ async def test_an_introduction_is_saved_once_the_patient_agrees(harness: Harness
     await harness.consent()
     user = await harness.db_user()
     assert user is not None and (user.profile, user.medicine) == ("man_trt", "anastrozole")
+
+
+async def test_follow_ups_are_kept_per_chat(harness: Harness) -> None:
+    from tests import factories
+
+    group = factories.make_group_chat()
+    await harness.say("what are bisphosphonates")
+    answer = await harness.say_in(group, "what is a dexa scan")
+    assert answer and "Source:" in (answer[0].text or "")
+    # The group's answer is not what "the other one" refers to in the private chat.
+    only(await harness.say("the other one"))
+    assert (await last_answer(harness))[0] == "denosumab"
+    # And in the group, the private answer is not a context to resolve against.
+    reply = only(await harness.say_in(group, "the other one"))
+    assert "whole question" in (reply.text or "")
