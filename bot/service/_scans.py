@@ -99,11 +99,13 @@ class ScanFlows(ServiceBase):
         order: DateOrder = "MDY" if self.date_order(user) == "MDY" else "DMY"
         result = parse_scan_date(text[:200], today=today, date_order=order)
         if not user.date_order_chosen and isinstance(result, ParsedScanDate):
-            other = parse_scan_date(text[:200], today=today, date_order="DMY" if order == "MDY" else "MDY")
+            other_order: DateOrder = "DMY" if order == "MDY" else "MDY"
+            other = parse_scan_date(text[:200], today=today, date_order=other_order)
             if isinstance(other, ParsedScanDate) and other.date != result.date:
                 # "3/4/2027" from someone who never chose an order: ask, one tap, rather than guess.
                 await repo.set_dialog(session, user.id, "scan", "await_date", {}, now=self.clock())
-                return self.say("scan_date_which", self._date_choices(result, other))
+                choices = self._date_choices((result, order), (other, other_order))
+                return self.say("scan_date_which", choices)
         if isinstance(result, ParsedScanDate):
             return await self.save_scan(session, user, result.date, result.time)
         if isinstance(result, DateProblem):
@@ -133,12 +135,11 @@ class ScanFlows(ServiceBase):
             )
         return await self.save_scan(session, user, result.date, result.time)
 
-    def _date_choices(self, *readings: ParsedScanDate) -> Keyboard:
+    def _date_choices(self, *readings: tuple[ParsedScanDate, DateOrder]) -> Keyboard:
         rows: list[tuple[Button, ...]] = []
-        for reading in readings:
-            args = [reading.date.isoformat()]
-            if reading.time is not None:
-                args.append(f"{reading.time.hour:02d}{reading.time.minute:02d}")
+        for reading, order in readings:
+            time = f"{reading.time.hour:02d}{reading.time.minute:02d}" if reading.time is not None else "-"
+            args = [reading.date.isoformat(), time, order]
             rows.append((self.button("pick_date", "scandate", *args, date=format_date(reading.date)),))
         rows.append((self.button("cancel", "flowcancel"),))
         return tuple(rows)
@@ -275,9 +276,17 @@ class ScanFlows(ServiceBase):
     ) -> Response | None:
         try:
             scan_date = dt.date.fromisoformat(args[0])
-            scan_time = dt.time(int(args[1][:2]), int(args[1][2:])) if len(args) > 1 else None
+            timed = len(args) > 1 and args[1] != "-"
+            scan_time = dt.time(int(args[1][:2]), int(args[1][2:])) if timed else None
         except ValueError:
             return None
+        if len(args) > 2:
+            if args[2] not in ("DMY", "MDY"):
+                return None
+            # Tapping one reading of an ambiguous date is choosing that order, until /settings changes it.
+            user = (
+                await repo.update_user(session, user.id, date_order=args[2], date_order_chosen=True) or user
+            )
         today = self.today(user)
         if not today <= scan_date <= add_years(today, MAX_YEARS_AHEAD):
             return None

@@ -182,6 +182,11 @@ async def test_an_ambiguous_date_gets_a_one_tap_question_month_first_in_chicago(
     assert "Thursday 4 March 2027" in said(saved)
     scan = await harness.db_scan()
     assert scan is not None and scan.scan_date.isoformat() == "2027-03-04"
+    # That tap chose the order: the next numeric date is read month first without asking.
+    user = await harness.db_user()
+    assert user is not None and (user.date_order, user.date_order_chosen) == ("MDY", True)
+    changed = await harness.say("/scan 5/6/2027")
+    assert "Thursday 6 May 2027" in said(changed)
 
 
 async def test_a_chosen_date_order_is_followed_without_asking(harness: Harness) -> None:
