@@ -239,6 +239,12 @@ def test_acknowledgements_get_a_brief_reply(conversation: Conversation, message:
         assert reply.kind == "smalltalk" and len(text(reply)) < 200
 
 
+@pytest.mark.parametrize("message", ["bye", "ok bye then", "good night"])
+def test_goodbyes_get_a_brief_goodbye(conversation: Conversation, message: str) -> None:
+    outcome = conversation.respond(message, UserContext())
+    assert outcome.extra.get("turn") == "smalltalk:goodbye", message
+
+
 def test_who_are_you_says_it_is_a_chatbot(conversation: Conversation) -> None:
     (reply,) = conversation.respond("who are you?", UserContext()).replies
     assert "chatbot" in text(reply) and "not a person" in text(reply)
@@ -390,7 +396,8 @@ def _new_replies(domain: Domain) -> dict[str, list[str]]:
             for t in knowledge.near_scope.values()
         ],
         "smalltalk": [
-            renderer.ui(f"smalltalk_{n}", profile="other") for n in ("acknowledge", "about_bot", "human")
+            renderer.ui(f"smalltalk_{n}", profile="other")
+            for n in ("acknowledge", "about_bot", "human", "goodbye")
         ],
         "introduction": introductions,
         "dates": [renderer.ui("scan_date_which"), renderer.ui("timezone_date_first")],
