@@ -191,6 +191,8 @@ class Conversation:
             or self.knowledge.intent(result.intent).kind != "article"
             or not dialogue.asks(question)
         ):
+            if dialogue.about_someone_else(analysis.spelled) and context.profile != "caregiver":
+                context = replace(context, profile="caregiver")  # "she cries a lot": a caregiver's distress
             reply = self.answer("feelings_and_symptoms", "short", context, medicine=medicine)
             return (reply,), {"turn": "feelings"}
         return None

@@ -102,6 +102,7 @@ class Dialogue:
             self._filler = _compile(intro["filler"], "introductions.filler", whole=True)
             self._feelings = _compile(data["feelings"], "feelings")
             self._question = _compile(data["question"], "question")
+            self._someone_else = _compile(data["someone_else"], "someone_else")
             self._smalltalk: dict[str, re.Pattern[str]] = {
                 str(name): _compile(p, f"smalltalk.{name}", whole=True)
                 for name, p in data["smalltalk"].items()
@@ -158,6 +159,10 @@ class Dialogue:
         if "?" in text:
             return True
         return any(self._question.search(self.normalizer.spelling(part)) for part in _SEGMENTS.split(text))
+
+    def about_someone_else(self, spelled: str) -> bool:
+        """Return whether the message speaks of another person (she, he, my mother ...)."""
+        return bool(self._someone_else.search(spelled))
 
     def feels(self, spelled: str) -> bool:
         """Return whether the message speaks of fear, sadness, worry or distress."""

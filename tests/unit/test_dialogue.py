@@ -229,6 +229,13 @@ def test_feelings_get_the_feelings_answer(conversation: Conversation, message: s
     assert answered(conversation.respond(message, UserContext())).intent == "feelings_and_symptoms"
 
 
+def test_a_caregivers_distress_gets_the_feelings_answer_for_caregivers(conversation: Conversation) -> None:
+    reply = answered(conversation.respond("she cries a lot", UserContext()))
+    assert reply.intent == "feelings_and_symptoms" and "the person you care for" in text(reply)
+    mine = answered(conversation.respond("i am scared", UserContext()))
+    assert "What you're feeling is real" in text(mine)
+
+
 @pytest.mark.parametrize("message", ["ok", "OK!", "👍", "yes", "no", "thanks ok", "got it"])
 def test_acknowledgements_get_a_brief_reply(conversation: Conversation, message: str) -> None:
     outcome = conversation.respond(message, UserContext())
