@@ -182,9 +182,10 @@ class Conversation:
             return (reply,), {"turn": f"not_covered:{result.not_covered}"}
         analysis = self.matcher.normalizer.analyse(question)
         medicine = next(iter(result.medicines), None)
-        routed = dialogue.kind_route(analysis.spelled, result.intent, result.medicines)
-        if routed is not None and routed != result.intent:
-            reply = self.answer(routed, "short", context, medicine=medicine)
+        route = dialogue.kind_route(analysis.spelled, result.intent, result.medicines)
+        if route is not None and (route.to != result.intent or route.level != "short"):
+            level = route.level if self._allowed(route.level, context) else "short"
+            reply = self.answer(route.to, level, context, medicine=medicine)
             return (reply,), {"turn": "kind"}
         if dialogue.feels(analysis.spelled) and (
             result.intent is None

@@ -58,6 +58,7 @@ class KindRoute:
     when: frozenset[str]  # intents the matcher chose; "-" for none
     to: str
     needs: str | None = None  # "bone_drug" or "bone_loss": the message must also say this
+    level: str = "short"  # the level that holds the answer to this kind of question
 
 
 def _compile(patterns: Any, where: str, *, whole: bool = False) -> re.Pattern[str]:
@@ -111,12 +112,19 @@ class Dialogue:
                 str(kind): _compile(p, f"kinds.{kind}") for kind, p in data["kinds"].items()
             }
             self._kind_routes = [
-                KindRoute(str(r["kind"]), frozenset(str(w) for w in r["when"]), str(r["to"]), r.get("needs"))
+                KindRoute(
+                    str(r["kind"]),
+                    frozenset(str(w) for w in r["when"]),
+                    str(r["to"]),
+                    r.get("needs"),
+                    str(r.get("level", "short")),
+                )
                 for r in data["routes"]
             ]
             self._needs = {
                 "bone_drug": _compile(data["bone_drug"], "bone_drug"),
                 "bone_loss": _compile(data["bone_loss"], "bone_loss"),
+                "trial": _compile(data["trial"], "trial"),
             }
         except (KeyError, TypeError, AttributeError) as exc:
             raise DialogueError(f"intents/_dialogue.yaml: missing or malformed section {exc}") from exc
@@ -129,6 +137,8 @@ class Dialogue:
         for route in self._kind_routes:
             if route.kind not in self._kinds or (route.needs is not None and route.needs not in self._needs):
                 raise DialogueError(f"intents/_dialogue.yaml: bad route {route}")
+            if route.level not in knowledge.intent(route.to).levels:
+                raise DialogueError(f"intents/_dialogue.yaml: {route.to} has no level {route.level!r}")
 
     @classmethod
     def load(cls, root: Path, knowledge: KnowledgeBase, normalizer: Normalizer) -> Dialogue:
@@ -250,8 +260,8 @@ class Dialogue:
                 return kind
         return None
 
-    def kind_route(self, spelled: str, intent: str | None, medicines: tuple[str, ...]) -> str | None:
-        """Return the intent that answers this kind of question better than ``intent``, or None."""
+    def kind_route(self, spelled: str, intent: str | None, medicines: tuple[str, ...]) -> KindRoute | None:
+        """Return the route to the intent and level that answer this kind of question, or None."""
         kind = self.kind(spelled)
         if kind is None:
             return None
@@ -261,7 +271,7 @@ class Dialogue:
                 continue
             if route.needs is not None and not self._has(route.needs, spelled, medicines):
                 continue
-            return route.to
+            return route
         return None
 
     def _has(self, need: str, spelled: str, medicines: tuple[str, ...]) -> bool:

@@ -289,6 +289,14 @@ def test_the_kind_of_question_leads_to_the_content_that_answers_it(
     assert answered(conversation.respond(question, UserContext())).intent == intent
 
 
+def test_a_question_naming_a_trial_gets_the_level_with_its_figures(conversation: Conversation) -> None:
+    reply = answered(conversation.respond("what did z-fast show", UserContext()))
+    assert (reply.intent, reply.level) == ("treatment_evidence", "A")
+    assert "4 mg every 6 months" in text(reply)
+    capped = answered(conversation.respond("what did z-fast show", UserContext(depth_pref="F")))
+    assert (capped.intent, capped.level) == ("treatment_evidence", "short")
+
+
 # -- data and memory ------------------------------------------------------------------------------------
 
 
