@@ -218,8 +218,8 @@ class Conversation:
                 return FollowUp("profile", last, level, profile=profile)
             target = dialogue.profile_route(profile)
             return FollowUp("profile", target or last, "short" if target else level, profile=profile)
-        generics = self.matcher.normalizer.medicines(spelled)
-        if generics:
+        generics = self.matcher.normalizer.medicines(subject)
+        if generics and dialogue.names_only_medicines(subject):
             medicine = self.knowledge.medicine(generics[0])
             if medicine is not None:
                 if medicine.kind == "ai":

@@ -211,6 +211,12 @@ class Dialogue:
     def profile_route(self, profile: str) -> str | None:
         return self._profile_routes.get(profile)
 
+    def names_only_medicines(self, subject: str) -> bool:
+        """Return whether ``subject`` is a medicine's name and little else ("the injection one, prolia")."""
+        named = set(self.normalizer.medicine_of) | {"ai", "bisphosphonate"}
+        words = [w for w in subject.split() if w not in named and not self._filler.match(w)]
+        return len(words) <= 2
+
     def is_site(self, subject: str) -> bool:
         return bool(self._sites.match(subject))
 
