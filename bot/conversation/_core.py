@@ -124,6 +124,11 @@ class Conversation:
             replies.append(self.out_of_scope(result))
             return Outcome(tuple(replies), result, unanswered=scrub(question), truncated=truncated)
         intent = self.knowledge.intent(result.intent)
+        if self.dialogue is not None:
+            # An explicit subject beats the saved profile: "do men lose bone" is answered for men.
+            named = self.dialogue.mentioned_profile(self.matcher.normalizer.spelling(question))
+            if named is not None and named != context.profile:
+                context = replace(context, profile=named)
         reply = self.answer(intent.id, "short", context, medicine=medicine, near_ties=result.near_ties)
         replies.append(reply)
         logger.info("answered intent=%s level=short version=%s", intent.id, self.knowledge.version)

@@ -90,6 +90,10 @@ class Dialogue:
                 for profile, p in followups["profiles"].items()
             }
             self._sites = _compile(followups["sites"], "followups.sites", whole=True)
+            self._mentions: dict[str, re.Pattern[str]] = {
+                str(profile): _compile(p, f"followups.mentions.{profile}")
+                for profile, p in followups["mentions"].items()
+            }
             self._routes: dict[str, dict[str, str]] = {
                 str(k): {str(f): str(t) for f, t in v.items()} for k, v in followups["routes"].items()
             }
@@ -207,6 +211,11 @@ class Dialogue:
             if pattern.match(subject):
                 return profile
         return None
+
+    def mentioned_profile(self, spelled: str) -> str | None:
+        """Return the one profile a whole question names ("do men lose bone"), or None for none or both."""
+        named = [profile for profile, pattern in self._mentions.items() if pattern.search(spelled)]
+        return named[0] if len(named) == 1 else None
 
     def profile_route(self, profile: str) -> str | None:
         return self._profile_routes.get(profile)

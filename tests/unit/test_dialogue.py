@@ -96,6 +96,14 @@ def test_what_about_men_tailors_the_last_answer_to_men(conversation: Conversatio
     assert "TRT" in text(men)
 
 
+def test_an_explicit_subject_beats_the_saved_profile(conversation: Conversation) -> None:
+    context = UserContext(profile="woman_ai")
+    men = answered(conversation.respond("how fast do men lose bone on anastrozole", context))
+    mine = answered(conversation.respond("how fast will i lose bone", context))
+    assert men.intent == mine.intent == "bone_loss_rate"
+    assert "TRT" in text(men) and "TRT" not in text(mine)
+
+
 def test_an_explicit_subject_beats_the_last_answer(conversation: Conversation) -> None:
     outcome = talk(conversation, "what is a dexa scan", "why does an aromatase inhibitor cause bone loss")
     assert answered(outcome).intent == "ai_bone_loss_mechanism"
