@@ -127,7 +127,7 @@ class Conversation:
         if self.dialogue is not None:
             # An explicit subject beats the saved profile: "do men lose bone" is answered for men.
             named = self.dialogue.mentioned_profile(self.matcher.normalizer.spelling(question))
-            if named is not None and named != context.profile:
+            if named is not None and context.profile not in {named, "caregiver"}:
                 context = replace(context, profile=named)
         reply = self.answer(intent.id, "short", context, medicine=medicine, near_ties=result.near_ties)
         replies.append(reply)
