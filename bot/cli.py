@@ -111,7 +111,14 @@ def cmd_check(_: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     from bot.content import load_knowledge_base
+    from bot.conversation._dialogue import DialogueError
+    from bot.domain import load_domain
 
+    try:
+        load_domain(root)  # the conversation rules in intents/_dialogue.yaml name intents and hold patterns
+    except DialogueError as exc:
+        print(f"1 problem(s) in {root}:\n  - {exc}", file=sys.stderr)
+        return 1
     knowledge = load_knowledge_base(root)
     examples = sum(len(i.examples) for i in knowledge.intents.values())
     print(f"content OK: {len(knowledge.intents)} intents, {examples} examples, version {knowledge.version}")
@@ -132,6 +139,10 @@ def cmd_review_pack(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Report accuracy on a labelled file."""
+    from bot.conversation._evaluate import looks_like_conversations
+
+    if looks_like_conversations(Path(args.file)):
+        return _eval_conversations(args)
     from bot.matching import MalformedFile, evaluate, read_labelled
 
     try:
@@ -205,6 +216,40 @@ def cmd_safety_index(_: argparse.Namespace) -> int:
         print("safety exemplar cache is up to date")
         return 0
     print(f"wrote {index.save_cache(DEFAULT_BANK)}")
+    return 0
+
+
+def _eval_conversations(args: argparse.Namespace) -> int:
+    """Report how follow-ups, introductions, near-scope questions and question kinds are answered."""
+    from bot.conversation._evaluate import (
+        MalformedConversationFile,
+        evaluate_conversations,
+        read_conversations,
+    )
+
+    try:
+        rows = read_conversations(Path(args.file))
+    except MalformedConversationFile as exc:
+        print(f"bonebot eval: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate_conversations(_domain().conversation, rows)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 0
+    names = {
+        "followup": "follow-up top-1:",
+        "intro": "introductions:",
+        "near": "near-scope not covered:",
+        "qkind": "question kinds top-1:",
+    }
+    for kind, figures in report.kinds.items():
+        print(f"{names[kind]:<28}{figures.rate:.1%}  ({figures.correct}/{figures.rows})")
+    print(f"{'near-scope topic named:':<28}{report.near_topic_named}/{report.kinds['near'].rows}")
+    for kind, figures in report.kinds.items():
+        if figures.confusions:
+            print(f"{kind} confusions (expected -> predicted):")
+            for (expected, predicted), count in figures.confusions.most_common(10):
+                print(f"  {count:3d}  {expected} -> {predicted}")
     return 0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.content import KnowledgeBase, Renderer, content_root, load_knowledge_base
 from bot.conversation import Conversation
+from bot.conversation._dialogue import Dialogue
 from bot.matching import Matcher
 
 
@@ -29,4 +30,5 @@ def load_domain(root: Path | None = None, *, threads: int = 1) -> Domain:
     knowledge = load_knowledge_base(root)
     renderer = Renderer(root, knowledge)
     matcher = Matcher(knowledge, semantic=True, threads=threads)
-    return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher))
+    dialogue = Dialogue.load(root, knowledge, matcher.normalizer)
+    return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher, dialogue))

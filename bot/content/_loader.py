@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.content._model import GROUPS, KINDS, LEVELS, PROFILES, Intent, KnowledgeBase, Medicine, Reference
+from bot.content._model import (
+    GROUPS,
+    KINDS,
+    LEVELS,
+    PROFILES,
+    Intent,
+    KnowledgeBase,
+    Medicine,
+    NearScopeTopic,
+    Reference,
+)
 
 MAX_TITLE = 28
 
@@ -166,6 +177,39 @@ def _medicines(data: Any, problems: list[str]) -> tuple[Medicine, ...]:
     return tuple(medicines)
 
 
+DECIDERS = ("oncologist", "prescriber", "care_team")
+
+
+def _near_scope(data: Any, problems: list[str]) -> dict[str, NearScopeTopic]:
+    where = "intents/_near_scope.yaml"
+    topics = data.get("topics") if isinstance(data, dict) else None
+    if not isinstance(topics, dict):
+        problems.append(f"{where}: must map topics: to a mapping of topic id to its entry")
+        return {}
+    loaded: dict[str, NearScopeTopic] = {}
+    for topic_id, entry in topics.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("label"), str):
+            problems.append(f"{where}: topic {topic_id!r} needs a label")
+            continue
+        decides = entry.get("decides", "care_team")
+        if decides not in DECIDERS:
+            problems.append(f"{where}: topic {topic_id!r}: decides must be one of {', '.join(DECIDERS)}")
+        examples = _strings(entry.get("examples"), f"{where} {topic_id} examples", problems)
+        if len(examples) < 8:
+            problems.append(f"{where}: topic {topic_id!r} needs at least 8 examples")
+        cues = _strings(entry.get("cues"), f"{where} {topic_id} cues", problems)
+        unless = _strings(entry.get("unless"), f"{where} {topic_id} unless", problems)
+        for cue in (*cues, *unless):
+            try:
+                re.compile(cue.replace("{ai}", "ai"))
+            except re.error as exc:
+                problems.append(f"{where}: topic {topic_id!r}: bad cue {cue!r}: {exc}")
+        loaded[str(topic_id)] = NearScopeTopic(
+            str(topic_id), entry["label"], str(decides), examples, cues, unless
+        )
+    return loaded
+
+
 def load_knowledge_base(root: Path) -> KnowledgeBase:
     """Load every intent and shared table under ``root/intents``, raising ContentError on any problem."""
     problems: list[str] = []
@@ -201,7 +245,18 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         problems,
     )
 
+    near_scope_path = folder / "_near_scope.yaml"
+    near_scope = (
+        _near_scope(_read_yaml(near_scope_path, problems), problems) if near_scope_path.is_file() else {}
+    )
+
     owners: dict[str, str] = {" ".join(e.lower().split()): "_out_of_scope" for e in out_of_scope}
+    for topic in near_scope.values():
+        for example in topic.examples:
+            key = " ".join(example.lower().split())
+            if key in owners and owners[key] != f"_near_scope:{topic.id}":
+                problems.append(f"example {example!r} is in both {owners[key]} and _near_scope:{topic.id}")
+            owners.setdefault(key, f"_near_scope:{topic.id}")
     for intent in intents.values():
         for example in intent.examples:
             key = " ".join(example.lower().split())
@@ -218,4 +273,5 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         vocabulary={str(k): {str(a): str(b) for a, b in v.items()} for k, v in vocabulary.items()},
         version=content_version(root),
         out_of_scope=out_of_scope,
+        near_scope=near_scope,
     )

@@ -90,6 +90,18 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class NearScopeTopic:
+    """A topic beside the article's that it does not cover, with the phrasings patients use for it."""
+
+    id: str
+    label: str
+    decides: str  # who answers it: oncologist, prescriber or care_team
+    examples: tuple[str, ...]
+    cues: tuple[str, ...] = ()  # regular expressions that settle the topic; {ai} is any AI's name
+    unless: tuple[str, ...] = ()  # regular expressions that stop the cues from settling it
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything loaded from ``intents/``; immutable once loaded."""
 
@@ -99,6 +111,7 @@ class KnowledgeBase:
     vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
     version: str = ""
     out_of_scope: tuple[str, ...] = ()  # example questions no intent owns
+    near_scope: dict[str, NearScopeTopic] = field(default_factory=dict)  # topics the article leaves out
 
     def intent(self, intent_id: str) -> Intent:
         return self.intents[intent_id]

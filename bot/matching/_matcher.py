@@ -10,6 +10,7 @@ character by character, which rescues typos and word order the token index misse
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ ALTERNATIVE_FLOOR = 25.0  # alternatives below this are not worth offering
 NEAR_TIE = 6.0  # a runner-up this close to the winner is offered as "did you mean"
 SHORTLIST = 12
 OUT_OF_SCOPE = "_out_of_scope"  # the pseudo-intent of questions no intent owns
+NEAR_SCOPE = "_near_scope:"  # prefix of the pseudo-intents of near-scope topics the article does not cover
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class MatchResult:
     safety: bool = False
     topical: str | None = None  # for a safety hit: the topic the message also asks about, if any
     verdict: SafetyVerdict | None = None  # the safety layer's reading, alarm or not
+    not_covered: str | None = None  # a near-scope topic the article does not cover, when one won
 
     @property
     def near_ties(self) -> tuple[Candidate, ...]:
@@ -85,6 +88,7 @@ class Matcher:
         self.normalizer = Normalizer(knowledge)
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
+        self.normalizer.learn(e for t in knowledge.near_scope.values() for e in t.examples)
         # Without a detector given, the lexical layers alone (or all of them with ``semantic``).
         ordinary = self.ordinary_questions(knowledge)
         self.safety_detector = safety or build_safety_detector(
@@ -100,6 +104,24 @@ class Matcher:
         for text in knowledge.out_of_scope:
             canonical = self.normalizer.canonical(text)
             documents.append((OUT_OF_SCOPE, canonical, self.normalizer.tokens(canonical)))
+        # Near-scope topics compete the same way, each as its own pseudo-intent, so the reply can name it.
+        for topic in knowledge.near_scope.values():
+            for text in topic.examples:
+                canonical = self.normalizer.canonical(text)
+                documents.append((NEAR_SCOPE + topic.id, canonical, self.normalizer.tokens(canonical)))
+
+        ai_names = "|".join(re.escape(m.generic) for m in knowledge.medicines if m.kind == "ai")
+
+        def compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+            if not patterns:
+                return None
+            return re.compile("|".join(f"(?:{p})" for p in patterns).replace("{ai}", f"(?:{ai_names})"))
+
+        self._near_cues = [
+            (topic.id, cues, compiled(topic.unless))
+            for topic in knowledge.near_scope.values()
+            if (cues := compiled(topic.cues)) is not None
+        ]
 
         # Rarity is counted over intents, not examples: a word every intent uses ("ai", "bone") says little,
         # however many examples repeat it, and a word one intent owns ("abcsg18") says a lot.
@@ -148,10 +170,12 @@ class Matcher:
 
     @staticmethod
     def ordinary_questions(knowledge: KnowledgeBase) -> list[str]:
-        """Return every example that must never raise a safety alarm: the intents' and the out-of-scope."""
+        """Return every example that must never raise a safety alarm: intents', out-of-scope, near-scope."""
         return [
-            e for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS for e in i.examples
-        ] + list(knowledge.out_of_scope)
+            *(e for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS for e in i.examples),
+            *knowledge.out_of_scope,
+            *(e for topic in knowledge.near_scope.values() for e in topic.examples),
+        ]
 
     def _vector(self, tokens: list[str]) -> dict[str, float]:
         # A word no example uses still counts, as the rarest word would: it makes the question less like
@@ -210,6 +234,13 @@ class Matcher:
         """Return the safety intent ``text`` calls for, or None."""
         return self.safety_detector.assess(text).intent
 
+    def near_scope_topic(self, corrected: str) -> str | None:
+        """Return the near-scope topic one of whose cues ``corrected`` text carries, or None."""
+        for topic, cues, unless in self._near_cues:
+            if cues.search(corrected) and not (unless is not None and unless.search(corrected)):
+                return topic
+        return None
+
     def match(self, text: str, verdict: SafetyVerdict | None = None) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
         if verdict is not None:
@@ -228,7 +259,7 @@ class Matcher:
         canonical = analysis.matching
         scored = self._scores(canonical)
         medicines = tuple(self.normalizer.medicines(canonical))
-        candidates = [c for c in scored if c.intent != OUT_OF_SCOPE]
+        candidates = [c for c in scored if not _pseudo(c.intent)]
         alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)
         if verdict.intent is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
@@ -241,10 +272,31 @@ class Matcher:
                 topical=topical,
                 verdict=verdict,
             )
-        not_covered = bool(scored) and scored[0].intent == OUT_OF_SCOPE
+        cued = self.near_scope_topic(analysis.corrected)
+        if cued is not None:
+            top = scored[0].score if scored else 0.0
+            return MatchResult(None, top, alternatives[:3], medicines, not_covered=cued, verdict=verdict)
+        not_covered = bool(scored) and _pseudo(scored[0].intent)
+        if not_covered and scored[0].intent.startswith(NEAR_SCOPE) and candidates:
+            # A dose question close behind a near-scope topic gets the dose refusal, which also says who to ask.
+            best = candidates[0]
+            refusal = self.knowledge.intent(best.intent).kind == "refusal"
+            if refusal and best.score >= self.threshold and scored[0].score - best.score <= NEAR_TIE:
+                return MatchResult(best.intent, best.score, alternatives[1:4], medicines, verdict=verdict)
         foreign = verdict.language != "en" or looks_foreign(canonical)
         if not candidates or not_covered or candidates[0].score < self.threshold or foreign:
             top = candidates[0].score if candidates else 0.0
-            return MatchResult(None, top, alternatives[:3], medicines, verdict=verdict)
+            near = None
+            if (
+                not_covered
+                and scored[0].intent.startswith(NEAR_SCOPE)
+                and scored[0].score >= ALTERNATIVE_FLOOR
+            ):
+                near = scored[0].intent.removeprefix(NEAR_SCOPE)
+            return MatchResult(None, top, alternatives[:3], medicines, not_covered=near, verdict=verdict)
         best = candidates[0]
         return MatchResult(best.intent, best.score, alternatives[1:4], medicines, verdict=verdict)
+
+
+def _pseudo(intent: str) -> bool:
+    return intent == OUT_OF_SCOPE or intent.startswith(NEAR_SCOPE)

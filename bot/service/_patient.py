@@ -32,6 +32,8 @@ _MORE = re.compile(
     r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I
 )
 _CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|nevermind|quit|exit)\s*[.!]*\s*$", re.I)
+_YES = re.compile(r"^\s*(yes|yeah|yep|yup|yes please|ok|okay|sure|i agree|agree)\s*[.!]*\s*$", re.I)
+_NO = re.compile(r"^\s*(no|nope|nah|no thanks|no thank you)\s*[.!]*\s*$", re.I)
 
 
 class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
@@ -113,6 +115,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         return self.say("forget_confirm", buttons)
 
     async def _forget_confirmed(self, sender: Sender) -> Response:
+        self.memory.forget(sender.user_id)
         async with self.db.session() as session:
             deleted = await repo.delete_user_data(session, sender.user_id)
         logger.info("deleted user data rows=%d", deleted)
@@ -148,7 +151,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
                 if handled is not None:
                     return Response((*prefix, *handled.replies), handled.document, handled.toast)
-            if _MORE.match(text) and user.last_intent in self.domain.knowledge.intents:
+            if _MORE.match(text) and sender.private and user.last_intent in self.domain.knowledge.intents:
                 more = await self._more(session, user, sender, user.last_intent, None)
                 return Response((*prefix, *more.replies))
             english_only = self.safety.english_only(screening.verdict, context)
@@ -161,10 +164,12 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             answered = next((r for r in outcome.replies if r.intent), None)
             if answered is not None:
                 ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
-            if answered is not None and answered.intent not in SAFETY_INTENTS:
+            if answered is not None and answered.intent not in SAFETY_INTENTS and sender.private:
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level
                 )
+            if "profile" in outcome.extra:
+                await self._introduced(session, user, sender, outcome.extra)
             replies = [*prefix, *outcome.replies]
             if screening.verdict.ambiguous:
                 # Close to an alarm but not clearly one: answer, and say what to do in an emergency.
@@ -214,10 +219,23 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         if flow == "country":
             return Response.of(await self.safety.country_in(session, user, text))
         if flow == "consent":
-            # A question asked instead of answering the consent buttons is answered as usual.
+            # "yes" or "no" typed instead of tapping answers the question pending; anything else is
+            # answered as usual.
+            if _YES.match(text) or _NO.match(text):
+                return await self._consent(session, sender, user, bool(_YES.match(text)))
             return None
         await repo.clear_dialog(session, user.id)
         return None
+
+    async def _introduced(
+        self, session: AsyncSession, user: UserRecord, sender: Sender, extra: dict[str, str]
+    ) -> None:
+        """Keep what an introduction said: in the settings with consent, else for this conversation only."""
+        profile, medicine = extra["profile"], extra.get("medicine") or None
+        if user.consent and sender.private:
+            await repo.update_user(session, user.id, profile=profile, medicine=medicine)
+        else:
+            self.memory.remember(user.id, profile, medicine, self.clock())
 
     async def _welcome_back(self, session: AsyncSession, user: UserRecord) -> Reply:
         reminders = await repo.list_reminders(session, user.id, ("pending",))
@@ -341,6 +359,16 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 await repo.clear_dialog(session, user.id)
             return Response((self.ui("consent_declined"),), clear_buttons=True)
         user = await repo.update_user(session, user.id, consent=True) or user
+        remembered = self.memory.recall(user.id, self.clock())
+        if remembered is not None and sender.private:
+            # What the patient told about themselves before agreeing is kept now that they have agreed.
+            user = (
+                await repo.update_user(
+                    session, user.id, profile=remembered.profile, medicine=remembered.medicine
+                )
+                or user
+            )
+            self.memory.forget(user.id)
         replies: list[Reply] = [self.ui("consent_given")]
         if dialog is not None and dialog.flow == "consent":
             await repo.clear_dialog(session, user.id)

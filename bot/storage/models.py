@@ -72,6 +72,8 @@ class User(Base):
     medicine: Mapped[str | None] = mapped_column(String(64), nullable=True)
     depth_pref: Mapped[str] = mapped_column(String(1), default="A", server_default="A")
     date_order: Mapped[str] = mapped_column(String(3), default="DMY", server_default="DMY")
+    # False until the patient picks an order: numeric dates then follow the time zone's custom.
+    date_order_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updates_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -33,6 +33,7 @@ class UserRecord:
     country: str | None = None
     alarm_kind: str | None = None
     alarm_at: datetime | None = None
+    date_order_chosen: bool = False
 
     @property
     def lead_days_list(self) -> tuple[int, ...]:

@@ -81,6 +81,7 @@ def user_record(row: User) -> UserRecord:
         country=row.country,
         alarm_kind=row.alarm_kind,
         alarm_at=row.alarm_at,
+        date_order_chosen=row.date_order_chosen,
     )
 
 

@@ -85,6 +85,7 @@ USER_FIELDS: dict[str, Callable[[Any], Any]] = {
     "medicine": _optional(_check_key),
     "depth_pref": _one_of(DEPTH_VALUES),
     "date_order": _one_of(DATE_ORDER_VALUES),
+    "date_order_chosen": _check_bool,
     "timezone": _optional(_check_timezone),
     "reminders_enabled": _check_bool,
     "updates_enabled": _check_bool,
