@@ -185,13 +185,18 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         """Answer a message from the content alone while the database is unavailable; say nothing was saved."""
         text = clean_text(text)
         context = UserContext(
-            contacts=self.directory.for_timezone(self.settings.default_timezone),
+            contacts=self.directory.for_user(
+                language_code=sender.language_code, default_timezone=self.settings.default_timezone
+            ),
             private_chat=sender.private,
         )
-        safety = self.domain.matcher.safety(text[:4000])
-        if safety in SAFETY_INTENTS:
-            return Response((self.conversation.answer(safety, "short", context), self.ui("cant_save")))
-        outcome = self.conversation.respond(text, context)
+        verdict = self.safety.detector.assess(text[:4000])
+        if verdict.intent is not None:
+            return Response((self.conversation.safety_reply(verdict, context), self.ui("cant_save")))
+        english_only = self.safety.english_only(verdict, context)
+        if english_only is not None:
+            return Response((english_only,))
+        outcome = self.conversation.respond(text, context, verdict)
         answered = next((r for r in outcome.replies if r.intent), None)
         if answered is not None:
             ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
