@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.content import KnowledgeBase, Renderer, content_root, load_knowledge_base
 from bot.conversation import Conversation
+from bot.conversation._dialogue import Dialogue
 from bot.matching import Matcher
 
 
@@ -20,10 +21,14 @@ class Domain:
     conversation: Conversation
 
 
-def load_domain(root: Path | None = None) -> Domain:
-    """Load content from ``root`` (default: the content folders) and build the matcher."""
+def load_domain(root: Path | None = None, *, threads: int = 1) -> Domain:
+    """Load content from ``root`` (default: the content folders) and build the matcher.
+
+    ``threads``: the safety model's threads; one per bot process, more for batch commands.
+    """
     root = root or content_root()
     knowledge = load_knowledge_base(root)
     renderer = Renderer(root, knowledge)
-    matcher = Matcher(knowledge)
-    return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher))
+    matcher = Matcher(knowledge, semantic=True, threads=threads)
+    dialogue = Dialogue.load(root, knowledge, matcher.normalizer)
+    return Domain(knowledge, renderer, matcher, Conversation(knowledge, renderer, matcher, dialogue))

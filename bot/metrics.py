@@ -10,6 +10,12 @@ UPDATES = Counter("bonebot_updates_total", "Updates handled, by kind.", ["kind"]
 ANSWERS = Counter(
     "bonebot_answers_total", "Answers given, by intent and level.", ["intent", "level"], registry=REGISTRY
 )
+SAFETY_REPLIES = Counter(
+    "bonebot_safety_replies_total",
+    "Crisis and urgent replies, by kind and by the layer that raised them (followup: a downplay answered).",
+    ["kind", "layer"],
+    registry=REGISTRY,
+)
 UNANSWERED = Counter("bonebot_unanswered_total", "Questions outside what the bot covers.", registry=REGISTRY)
 ERRORS = Counter("bonebot_errors_total", "Errors caught by the error handler.", registry=REGISTRY)
 REMINDERS = Counter(
@@ -17,4 +23,9 @@ REMINDERS = Counter(
 )
 DISPATCH_TICK = Histogram(
     "bonebot_dispatch_tick_seconds", "Time to claim and send one batch of reminders.", registry=REGISTRY
+)
+REDELIVERED = Counter(
+    "bonebot_updates_redelivered_total",
+    "Updates dropped because a replica had already taken the same update_id.",
+    registry=REGISTRY,
 )

@@ -33,6 +33,9 @@ class Settings:
     listen: str = "0.0.0.0"
     port: int = 8080
     paid_broadcast: bool = False
+    # BONEBOT_PORT given explicitly: polling and worker processes serve /healthz and /metrics on it too.
+    status_port: int | None = None
+    log_format: str = "auto"  # json, text, or auto: JSON unless stderr is a terminal
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +106,9 @@ class Settings:
         paid_text = get("BONEBOT_PAID_BROADCAST") or "0"
         if paid_text not in {"0", "1"}:
             raise SettingsError("BONEBOT_PAID_BROADCAST must be 0 or 1")
+        log_format = (get("BONEBOT_LOG_FORMAT") or "auto").lower()
+        if log_format not in {"auto", "json", "text"}:
+            raise SettingsError("BONEBOT_LOG_FORMAT must be json, text or auto")
         return cls(
             paid_broadcast=paid_text == "1",
             telegram_token=token,
@@ -117,4 +123,6 @@ class Settings:
             webhook_secret=get("BONEBOT_WEBHOOK_SECRET"),
             listen=get("BONEBOT_LISTEN") or "0.0.0.0",
             port=int(port_text),
+            status_port=int(port_text) if get("BONEBOT_PORT") else None,
+            log_format=log_format,
         )

@@ -12,7 +12,7 @@ import textstat
 import yaml
 
 from bot.content import AnswerContext, EmergencyContacts, KnowledgeBase, Medicine, content_root
-from bot.content._loader import _intent
+from bot.content._loader import _intent, _references
 from bot.content._render import Renderer
 from bot.telegram_html import parse, utf16_length
 
@@ -26,7 +26,7 @@ def main(ids: list[str]) -> int:
         intent = _intent(path, yaml.safe_load(path.read_text()), problems)
         if intent:
             intents[intent_id] = intent
-    refs = yaml.safe_load((root / "intents" / "_references.yaml").read_text())
+    refs = _references(yaml.safe_load((root / "intents" / "_references.yaml").read_text()), problems)
     meds = [
         Medicine(m["generic"], tuple(m.get("brands", ())), m["kind"])
         for m in yaml.safe_load((root / "intents" / "_medicines.yaml").read_text())

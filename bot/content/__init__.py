@@ -10,6 +10,7 @@ from bot.content._model import (
     Intent,
     KnowledgeBase,
     Medicine,
+    NearScopeTopic,
 )
 from bot.content._paths import content_root
 from bot.content._render import AnswerContext, EmergencyContacts, Renderer, tidy
@@ -26,6 +27,7 @@ __all__ = [
     "Intent",
     "KnowledgeBase",
     "Medicine",
+    "NearScopeTopic",
     "Renderer",
     "content_root",
     "content_version",

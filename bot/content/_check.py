@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Literal
 
 import jinja2
 
 from bot.content._catalog import CATALOG_DEPTHS, CATALOG_IDS
+from bot.content._guards import (
+    article_figures,
+    check_denied_claims,
+    check_figures,
+    check_first_reply,
+    check_references,
+    load_denied_claims,
+    renderings,
+)
 from bot.content._loader import ContentError, load_knowledge_base
-from bot.content._model import PROFILES, Medicine
-from bot.content._render import AnswerContext, EmergencyContacts, Renderer
-from bot.telegram_html import TelegramHTMLError, parse, utf16_length
-
-MAX_SHORT_CHARS = 700
-_CONTACTS = (None, EmergencyContacts("United Kingdom", "999", "Samaritans: call 116 123"))
+from bot.content._render import Renderer
+from bot.telegram_html import TelegramHTMLError, utf16_length
 
 
-def check_content(root: Path) -> list[str]:
-    """Return every problem with the content under ``root``; empty means clean."""
+def find_article(root: Path) -> Path | None:
+    """Return the shared article: ``BONEBOT_ARTICLE``, else ``shared/content/article.txt`` above ``root``."""
+    override = os.environ.get("BONEBOT_ARTICLE")
+    if override:
+        return Path(override)
+    for folder in (root, *root.resolve().parents):
+        candidate = folder / "shared" / "content" / "article.txt"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_article(article: Path | None) -> str | None:
+    if article is None or not article.is_file():
+        return None
+    return article.read_text(encoding="utf-8")
+
+
+def check_content(root: Path, article: Path | Literal["find"] | None = "find") -> list[str]:
+    """Return every problem with the content under ``root``; empty means clean.
+
+    Every answer is rendered at every level, profile, medicine, saved-or-unsaved scan and known-or-unknown
+    country, and each distinct text goes through the guards. ``article`` is the shared article the figures
+    are checked against (found above ``root`` unless given); without it the figure guard is skipped.
+    """
+    if article == "find":
+        article = find_article(root)
     try:
         knowledge = load_knowledge_base(root)
     except ContentError as exc:
@@ -38,39 +70,36 @@ def check_content(root: Path) -> list[str]:
         if not path.name.startswith("_") and path.name.removesuffix(".html.j2") not in knowledge.intents:
             problems.append(f"answers/{path.name}: no intent uses this template")
     renderer = Renderer(root, knowledge)
-    medicines: list[Medicine | None] = [None, *knowledge.medicines]
+    claims, claim_problems = load_denied_claims(root)
+    problems.extend(claim_problems)
+    article_text = _read_article(article)
+    in_article = article_figures(article_text) if article_text is not None else None
+    guard_problems: dict[str, None] = {}  # ordered and without repeats: many combinations share a text
     for intent in knowledge.intents.values():
         if not (answers / renderer.template_name(intent)).is_file():
             problems.append(f"answers/{renderer.template_name(intent)}: missing")
             continue
-        for level in intent.levels:
-            for profile in PROFILES:
-                for medicine in medicines:
-                    for contacts in _CONTACTS:
-                        context = AnswerContext(
-                            profile, medicine, "Tuesday 16 March 2027", contacts, "0000000000"
-                        )
-                        where = (
-                            f"answers/{renderer.template_name(intent)} [{level}, {profile}, "
-                            f"{medicine.generic if medicine else 'no medicine'}]"
-                        )
-                        try:
-                            html = renderer.answer(intent.id, level, context)
-                            text = parse(html)
-                        except (jinja2.TemplateError, ValueError, KeyError) as exc:
-                            problems.append(f"{where}: {type(exc).__name__}: {exc}")
-                            continue
-                        if not text.strip():
-                            problems.append(f"{where}: renders empty")
-                        if utf16_length(text) > 4096:
-                            problems.append(f"{where}: longer than one Telegram message")
-                        body = parse(renderer.answer(intent.id, level, context, with_source=False))
-                        if (
-                            level == "short"
-                            and utf16_length(body) > MAX_SHORT_CHARS
-                            and intent.id != "sources"
-                        ):
-                            problems.append(f"{where}: the short reply is over {MAX_SHORT_CHARS} characters")
+        try:
+            distinct = {
+                (r.level, r.profile, r.full): r for r in renderings(renderer, knowledge, intent)
+            }.values()
+        except (jinja2.TemplateError, ValueError, KeyError) as exc:
+            problems.append(f"answers/{renderer.template_name(intent)}: {type(exc).__name__}: {exc}")
+            continue
+        for rendering in distinct:
+            where = f"answers/{renderer.template_name(intent)} [{rendering.level}, {rendering.profile}]"
+            if not rendering.body.strip():
+                problems.append(f"{where}: renders empty")
+            if utf16_length(rendering.full) > 4096:
+                problems.append(f"{where}: longer than one Telegram message")
+            found = [
+                *check_first_reply(rendering),
+                *check_references(rendering, knowledge),
+                *check_denied_claims(rendering, claims),
+                *(check_figures(rendering, in_article) if in_article is not None else []),
+            ]
+            guard_problems.update(dict.fromkeys(found))
+    problems.extend(guard_problems)
     for path in sorted((answers / "ui").glob("*.html.j2")):
         try:
             source = path.read_text(encoding="utf-8")

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.content._model import GROUPS, KINDS, LEVELS, Intent, KnowledgeBase, Medicine
+from bot.content._model import (
+    GROUPS,
+    KINDS,
+    LEVELS,
+    PROFILES,
+    Intent,
+    KnowledgeBase,
+    Medicine,
+    NearScopeTopic,
+    Reference,
+)
 
 MAX_TITLE = 28
 
@@ -65,6 +76,7 @@ def _intent(path: Path, data: Any, problems: list[str]) -> Intent | None:
         "related",
         "references",
         "suggested_questions",
+        "audience",
     }
     for key in sorted(set(data) - known):
         problems.append(f"{where}: unknown key {key!r}")
@@ -84,6 +96,11 @@ def _intent(path: Path, data: Any, problems: list[str]) -> Intent | None:
         if depth not in LEVELS[1:]:
             problems.append(f"{where}: depth {depth!r} is not one of F, I, A")
     examples = _strings(data.get("examples"), f"{where} examples", problems)
+    reference_facts = _reference_facts(data.get("references"), f"{where} references", problems)
+    audience = _strings(data.get("audience"), f"{where} audience", problems)
+    for profile in audience:
+        if profile not in PROFILES:
+            problems.append(f"{where}: audience {profile!r} is not one of {', '.join(PROFILES)}")
     if len(examples) < 12:
         problems.append(f"{where}: needs at least 12 examples, has {len(examples)}")
     return Intent(
@@ -94,11 +111,50 @@ def _intent(path: Path, data: Any, problems: list[str]) -> Intent | None:
         depths=depths,
         examples=examples,
         related=_strings(data.get("related"), f"{where} related", problems),
-        references=_strings(data.get("references"), f"{where} references", problems),
+        references=tuple(key for key, _ in reference_facts),
+        reference_facts=reference_facts,
         suggested_questions=_strings(
             data.get("suggested_questions"), f"{where} suggested_questions", problems
         ),
+        audience=audience,
     )
+
+
+def _reference_facts(value: Any, where: str, problems: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Read ``references``: a mapping of key to the phrases stating its fact (or a bare list of keys)."""
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple((key, ()) for key in _strings(value, where, problems))
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must map reference keys to the phrases that state their fact")
+        return ()
+    return tuple((str(key), _strings(facts, f"{where} {key}", problems)) for key, facts in value.items())
+
+
+def _references(data: Any, problems: list[str]) -> dict[str, Reference]:
+    if not isinstance(data, dict):
+        problems.append("intents/_references.yaml: must be a mapping of key to citation")
+        return {}
+    references: dict[str, Reference] = {}
+    for key, entry in data.items():
+        where = f"intents/_references.yaml {key}"
+        if isinstance(entry, str):
+            references[str(key)] = Reference(str(key), entry)
+            continue
+        if not isinstance(entry, dict) or not isinstance(entry.get("cite"), str):
+            problems.append(f"{where}: must be a citation, or a mapping with `cite`, `names`, `profiles`")
+            continue
+        for extra in sorted(set(entry) - {"cite", "names", "profiles"}):
+            problems.append(f"{where}: unknown key {extra!r}")
+        profiles = _strings(entry.get("profiles"), f"{where} profiles", problems)
+        for profile in profiles:
+            if profile not in PROFILES:
+                problems.append(f"{where}: profile {profile!r} is not one of {', '.join(PROFILES)}")
+        references[str(key)] = Reference(
+            str(key), entry["cite"], _strings(entry.get("names"), f"{where} names", problems), profiles
+        )
+    return references
 
 
 def _medicines(data: Any, problems: list[str]) -> tuple[Medicine, ...]:
@@ -121,6 +177,39 @@ def _medicines(data: Any, problems: list[str]) -> tuple[Medicine, ...]:
     return tuple(medicines)
 
 
+DECIDERS = ("oncologist", "prescriber", "care_team")
+
+
+def _near_scope(data: Any, problems: list[str]) -> dict[str, NearScopeTopic]:
+    where = "intents/_near_scope.yaml"
+    topics = data.get("topics") if isinstance(data, dict) else None
+    if not isinstance(topics, dict):
+        problems.append(f"{where}: must map topics: to a mapping of topic id to its entry")
+        return {}
+    loaded: dict[str, NearScopeTopic] = {}
+    for topic_id, entry in topics.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("label"), str):
+            problems.append(f"{where}: topic {topic_id!r} needs a label")
+            continue
+        decides = entry.get("decides", "care_team")
+        if decides not in DECIDERS:
+            problems.append(f"{where}: topic {topic_id!r}: decides must be one of {', '.join(DECIDERS)}")
+        examples = _strings(entry.get("examples"), f"{where} {topic_id} examples", problems)
+        if len(examples) < 8:
+            problems.append(f"{where}: topic {topic_id!r} needs at least 8 examples")
+        cues = _strings(entry.get("cues"), f"{where} {topic_id} cues", problems)
+        unless = _strings(entry.get("unless"), f"{where} {topic_id} unless", problems)
+        for cue in (*cues, *unless):
+            try:
+                re.compile(cue.replace("{ai}", "ai"))
+            except re.error as exc:
+                problems.append(f"{where}: topic {topic_id!r}: bad cue {cue!r}: {exc}")
+        loaded[str(topic_id)] = NearScopeTopic(
+            str(topic_id), entry["label"], str(decides), examples, cues, unless
+        )
+    return loaded
+
+
 def load_knowledge_base(root: Path) -> KnowledgeBase:
     """Load every intent and shared table under ``root/intents``, raising ContentError on any problem."""
     problems: list[str] = []
@@ -132,10 +221,7 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         intent = _intent(path, _read_yaml(path, problems), problems)
         if intent is not None:
             intents[intent.id] = intent
-    references = _read_yaml(folder / "_references.yaml", problems) or {}
-    if not isinstance(references, dict):
-        problems.append("intents/_references.yaml: must be a mapping of key to citation")
-        references = {}
+    references = _references(_read_yaml(folder / "_references.yaml", problems) or {}, problems)
     medicines = _medicines(_read_yaml(folder / "_medicines.yaml", problems) or [], problems)
     vocabulary = _read_yaml(folder / "_vocabulary.yaml", problems) or {}
     if not isinstance(vocabulary, dict) or not all(isinstance(v, dict) for v in vocabulary.values()):
@@ -159,7 +245,18 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         problems,
     )
 
+    near_scope_path = folder / "_near_scope.yaml"
+    near_scope = (
+        _near_scope(_read_yaml(near_scope_path, problems), problems) if near_scope_path.is_file() else {}
+    )
+
     owners: dict[str, str] = {" ".join(e.lower().split()): "_out_of_scope" for e in out_of_scope}
+    for topic in near_scope.values():
+        for example in topic.examples:
+            key = " ".join(example.lower().split())
+            if key in owners and owners[key] != f"_near_scope:{topic.id}":
+                problems.append(f"example {example!r} is in both {owners[key]} and _near_scope:{topic.id}")
+            owners.setdefault(key, f"_near_scope:{topic.id}")
     for intent in intents.values():
         for example in intent.examples:
             key = " ".join(example.lower().split())
@@ -171,9 +268,10 @@ def load_knowledge_base(root: Path) -> KnowledgeBase:
         raise ContentError(problems)
     return KnowledgeBase(
         intents=intents,
-        references={str(k): str(v) for k, v in references.items()},
+        references=references,
         medicines=medicines,
         vocabulary={str(k): {str(a): str(b) for a, b in v.items()} for k, v in vocabulary.items()},
         version=content_version(root),
         out_of_scope=out_of_scope,
+        near_scope=near_scope,
     )

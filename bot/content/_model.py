@@ -15,6 +15,24 @@ LEVEL_NAMES: dict[str, str] = {
 GROUPS: tuple[str, ...] = ("biology", "monitoring", "protecting", "feelings", "conversation")
 KINDS: tuple[str, ...] = ("article", "smalltalk", "flow", "refusal", "safety")
 SAFETY_INTENTS: frozenset[str] = frozenset({"urgent_symptoms", "crisis"})
+ARTICLE_REFERENCE = "article"  # the article itself: every article answer cites it, whatever it states
+REFERENCE_LIST_INTENT = "sources"  # the answer that is the article's reference list, so names every entry
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of ``intents/_references.yaml``: how it is cited and who it is for."""
+
+    key: str
+    cite: str  # the short citation shown in the source line
+    names: tuple[str, ...] = ()  # how an answer would name it in its text ("Eastell", "Vantage Health")
+    profiles: tuple[str, ...] = ()  # empty: any profile; else only answers for (or about) these profiles
+
+    def allowed_for(self, profile: str, audience: tuple[str, ...]) -> bool:
+        """Return whether an answer for ``profile`` in an intent about ``audience`` may cite this."""
+        if not self.profiles:
+            return True
+        return profile in self.profiles or (bool(audience) and set(audience) <= set(self.profiles))
 
 
 @dataclass(frozen=True)
@@ -47,7 +65,15 @@ class Intent:
     examples: tuple[str, ...]
     related: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # For each reference key, the phrases that state the fact it supports: it is cited only where the
+    # answer states one of them. An empty tuple (the article itself) is cited always.
+    reference_facts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     suggested_questions: tuple[str, ...] = ()
+    audience: tuple[str, ...] = ()  # the profiles the whole intent is about (men_trt: man_trt)
+
+    def facts_for(self, key: str) -> tuple[str, ...]:
+        """Return the phrases the intent maps reference ``key`` to (empty if unmapped)."""
+        return next((facts for k, facts in self.reference_facts if k == key), ())
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -64,15 +90,28 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class NearScopeTopic:
+    """A topic beside the article's that it does not cover, with the phrasings patients use for it."""
+
+    id: str
+    label: str
+    decides: str  # who answers it: oncologist, prescriber or care_team
+    examples: tuple[str, ...]
+    cues: tuple[str, ...] = ()  # regular expressions that settle the topic; {ai} is any AI's name
+    unless: tuple[str, ...] = ()  # regular expressions that stop the cues from settling it
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything loaded from ``intents/``; immutable once loaded."""
 
     intents: dict[str, Intent]
-    references: dict[str, str]
+    references: dict[str, Reference]
     medicines: tuple[Medicine, ...]
     vocabulary: dict[str, dict[str, str]] = field(default_factory=dict)
     version: str = ""
     out_of_scope: tuple[str, ...] = ()  # example questions no intent owns
+    near_scope: dict[str, NearScopeTopic] = field(default_factory=dict)  # topics the article leaves out
 
     def intent(self, intent_id: str) -> Intent:
         return self.intents[intent_id]

@@ -45,13 +45,16 @@ VERBS: dict[str, frozenset[int]] = {
     "next": frozenset({2}),  # next:<scan id>:1y|2y|pick
     "ics": frozenset({1}),  # ics:<scan id>
     "scancancel": frozenset({1}),
-    "scandate": frozenset({1, 2}),  # scandate:<YYYY-MM-DD>[:<HHMM>] confirms a date the user was asked about
+    # scandate:<YYYY-MM-DD>[:<HHMM or ->[:<DMY|MDY>]] confirms a date the user was asked about; the order
+    # is the one that reading follows, kept as the patient's choice.
+    "scandate": frozenset({1, 2, 3}),
     "qask": frozenset({0}),  # ask for a question to add to the list
     "flowcancel": frozenset({0}),
     "reflect": frozenset({0, 1}),  # reflect[:<prompt key>]
     "bc": frozenset({2, 3}),  # bc:<aud|fmt|prev|change|discard|send|stop>:<broadcast id>[:<audience>]
     "tm": frozenset({2, 3}),  # tm:<invite|rotate|rotok|keep|leave|leaveok|contact|pick>:<team id>[:<arg>]
     "pt": frozenset({2}),  # pt:join:<join code> | pt:<nojoin|leave|leaveok|stay>:<team id>
+    "country": frozenset({0}),  # ask which country, to show its emergency numbers
 }
 
 

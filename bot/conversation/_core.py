@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.content import LEVEL_NAMES, LEVELS, AnswerContext, EmergencyContacts, KnowledgeBase, Renderer
 from bot.conversation._actions import Action
+from bot.conversation._dialogue import Dialogue, FollowUp
 from bot.matching import Candidate, Matcher, MatchResult
+from bot.safety import SafetyVerdict
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000  # a question longer than this is read up to here
 MAX_RELATED = 3
+SURE_SUBJECT = 50.0  # a "what about X" subject scoring this alone is a new topic; below, it may be an aspect
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class UserContext:
     scan_date: str | None = None  # the next saved scan, already formatted
     contacts: EmergencyContacts | None = None
     private_chat: bool = True
+    last_intent: str | None = None  # the last answer's intent and level: what follow-ups refer to
+    last_level: str | None = None
+    consent: bool | None = None  # whether the user agreed to storage (an introduction is kept only then)
 
 
 @dataclass(frozen=True)
@@ -81,37 +87,232 @@ def scrub(text: str) -> str:
 class Conversation:
     """Answer questions from the knowledge base."""
 
-    def __init__(self, knowledge: KnowledgeBase, renderer: Renderer, matcher: Matcher) -> None:
+    def __init__(
+        self, knowledge: KnowledgeBase, renderer: Renderer, matcher: Matcher, dialogue: Dialogue | None = None
+    ) -> None:
         self.knowledge = knowledge
         self.renderer = renderer
         self.matcher = matcher
+        self.dialogue = dialogue  # None: every message is matched alone
 
     # -- answering ---------------------------------------------------------------------------------
 
-    def respond(self, text: str, context: UserContext) -> Outcome:
-        """Return the replies to a free-text message."""
+    def respond(self, text: str, context: UserContext, verdict: SafetyVerdict | None = None) -> Outcome:
+        """Return the replies to a free-text message (``verdict``: the safety layer's, when already read)."""
         truncated = len(text) > MAX_QUESTION_CHARS
         question = text[:MAX_QUESTION_CHARS]
         if not question.strip():
             return Outcome((self.notice("empty_message"),))
-        result = self.matcher.match(question)
+        result = (
+            self.matcher.match(question, verdict) if verdict is not None else self.matcher.match(question)
+        )
         medicine = next(iter(result.medicines), None)
         replies: list[Reply] = []
         if truncated:
             replies.append(self.notice("too_long", limit=MAX_QUESTION_CHARS))
-        if result.safety and result.intent:
-            replies.append(self.answer(result.intent, "short", context))
+        if result.safety and result.intent and result.verdict is not None:
+            replies.append(self.safety_reply(result.verdict, context))
             logger.info("answered intent=%s level=short version=%s", result.intent, self.knowledge.version)
             return Outcome(tuple(replies), result, truncated=truncated)
+        if self.dialogue is not None:
+            turn = self._turn(question, result, context, self.dialogue)
+            if turn is not None:
+                turn_replies, extra = turn
+                # A near-scope question is still unanswered: it goes to the care team's content report.
+                unanswered = scrub(question) if extra.get("turn", "").startswith("not_covered") else None
+                return Outcome(
+                    (*replies, *turn_replies), result, unanswered=unanswered, truncated=truncated, extra=extra
+                )
         if result.intent is None:
             replies.append(self.out_of_scope(result))
             return Outcome(tuple(replies), result, unanswered=scrub(question), truncated=truncated)
         intent = self.knowledge.intent(result.intent)
+        if self.dialogue is not None:
+            # An explicit subject beats the saved profile: "do men lose bone" is answered for men.
+            named = self.dialogue.mentioned_profile(self.matcher.normalizer.spelling(question))
+            if named is not None and context.profile not in {named, "caregiver"}:
+                context = replace(context, profile=named)
         reply = self.answer(intent.id, "short", context, medicine=medicine, near_ties=result.near_ties)
         replies.append(reply)
         logger.info("answered intent=%s level=short version=%s", intent.id, self.knowledge.version)
         start_flow = "scan" if intent.kind == "flow" else None
         return Outcome(tuple(replies), result, start_flow=start_flow, truncated=truncated)
+
+    # -- the conversation layer --------------------------------------------------------------------
+
+    def _turn(
+        self, question: str, result: MatchResult, context: UserContext, dialogue: Dialogue
+    ) -> tuple[tuple[Reply, ...], dict[str, str]] | None:
+        """Answer the message as a turn of the conversation, or return None to answer it alone."""
+        smalltalk = dialogue.smalltalk(question)
+        if smalltalk is not None:
+            return (self._smalltalk(smalltalk, context),), {"turn": f"smalltalk:{smalltalk}"}
+        last = self.knowledge.intents.get(context.last_intent or "")
+        if last is not None and last.kind == "article":
+            followup = self._followup(question, last.id, context.last_level or "short", context, dialogue)
+            if followup is not None:
+                return self._follow(followup, context), {"turn": f"followup:{followup.form}"}
+        elif dialogue.followup_form(self.matcher.normalizer.spelling(question)) not in {None, "more"}:
+            # "is that a lot?" with no answer before it refers to nothing: ask for the whole question.
+            rows = ((Button(self.renderer.label("topics"), Action("groups")),),)
+            return (Reply(self.renderer.ui("followup_no_context"), rows, kind="notice"),), {
+                "turn": "followup:none"
+            }
+        introduction = dialogue.introduction(question)
+        if introduction is not None and (
+            (introduction.profile or context.profile) != context.profile
+            or (introduction.medicine or context.medicine) != context.medicine
+        ):
+            profile = introduction.profile or context.profile
+            medicine = introduction.medicine or context.medicine
+            introduced = replace(context, profile=profile, medicine=medicine)
+            welcome = self._welcome(introduced, answers_too=False)
+            extra = {"turn": "introduction", "profile": profile, "medicine": medicine or ""}
+            if introduction.remainder:
+                inner = self.matcher.match(introduction.remainder)
+                answered = self._question(introduction.remainder, inner, introduced, dialogue)
+                if answered is None and inner.intent is not None and not inner.safety:
+                    intent = self.knowledge.intent(inner.intent)
+                    if intent.kind in {"article", "refusal"}:
+                        answered = ((self.answer(intent.id, "short", introduced),), {})
+                if answered is not None:
+                    welcome = self._welcome(introduced, answers_too=True)
+                    return (welcome, *answered[0]), {**answered[1], **extra}
+            return (welcome,), extra
+        return self._question(question, result, context, dialogue)
+
+    def _question(
+        self, question: str, result: MatchResult, context: UserContext, dialogue: Dialogue
+    ) -> tuple[tuple[Reply, ...], dict[str, str]] | None:
+        """Answer topics the article leaves out, feelings and the kind of question; None for the rest."""
+        if result.not_covered is not None:
+            reply = self.not_covered(result.not_covered, context)
+            return (reply,), {"turn": f"not_covered:{result.not_covered}"}
+        analysis = self.matcher.normalizer.analyse(question)
+        medicine = next(iter(result.medicines), None)
+        route = dialogue.kind_route(analysis.spelled, result.intent, result.medicines)
+        if route is not None and (route.to != result.intent or route.level != "short"):
+            level = route.level if self._allowed(route.level, context) else "short"
+            reply = self.answer(route.to, level, context, medicine=medicine)
+            return (reply,), {"turn": "kind"}
+        if dialogue.feels(analysis.spelled) and (
+            result.intent is None
+            or self.knowledge.intent(result.intent).kind != "article"
+            or not dialogue.asks(question)
+        ):
+            if dialogue.about_someone_else(analysis.spelled) and context.profile != "caregiver":
+                context = replace(context, profile="caregiver")  # "she cries a lot": a caregiver's distress
+            reply = self.answer("feelings_and_symptoms", "short", context, medicine=medicine)
+            return (reply,), {"turn": "feelings"}
+        return None
+
+    def _followup(
+        self, question: str, last: str, level: str, context: UserContext, dialogue: Dialogue
+    ) -> FollowUp | None:
+        spelled = self.matcher.normalizer.spelling(question)
+        form = dialogue.followup_form(spelled)
+        if form is not None:
+            target = dialogue.route(last, form)
+            if target is not None:
+                return FollowUp(form, target)
+            return FollowUp(form, last, self._deeper(last, level, context))
+        subject = dialogue.subject(spelled)
+        if subject is None:
+            return None
+        profile = dialogue.subject_profile(subject)
+        if profile is not None:
+            tailored = replace(context, profile=profile)
+            if self._tailored(last, level, context, tailored):
+                return FollowUp("profile", last, level, profile=profile)
+            target = dialogue.profile_route(profile)
+            return FollowUp("profile", target or last, "short" if target else level, profile=profile)
+        generics = self.matcher.normalizer.medicines(subject)
+        if generics and dialogue.names_only_medicines(subject):
+            medicine = self.knowledge.medicine(generics[0])
+            if medicine is not None:
+                if medicine.kind == "ai":
+                    return FollowUp("medicine", last, level, medicine=medicine.generic)
+                if last in {"treatment_evidence", "choosing_treatment"}:
+                    return FollowUp("medicine", last, level, medicine=medicine.generic)
+                inner = self.matcher.match(subject)
+                if inner.intent is not None and not inner.safety:
+                    return FollowUp("medicine", inner.intent, medicine=medicine.generic)
+        if dialogue.is_site(subject):
+            return FollowUp("site", last, self._deeper(last, level, context))
+        # An explicit topic beats the last answer: "what about exercise" is a question about exercise.
+        inner = self.matcher.match(subject)
+        if inner.safety:
+            return None
+        if inner.not_covered is not None:
+            return FollowUp("topic", None, not_covered=inner.not_covered)
+        alone = (
+            inner.intent if inner.intent and self.knowledge.intent(inner.intent).kind == "article" else None
+        )
+        if alone is not None and inner.score >= SURE_SUBJECT:
+            return FollowUp("topic", alone)
+        # A vague subject ("the results") that is an aspect of the last topic stays with it, one level deeper.
+        aspect = self.matcher.match(f"{subject} {self.knowledge.intent(last).title}")
+        if aspect.intent == last and not aspect.safety:
+            return FollowUp("topic", last, self._deeper(last, level, context))
+        return FollowUp("topic", alone) if alone is not None else None
+
+    def _follow(self, followup: FollowUp, context: UserContext) -> tuple[Reply, ...]:
+        if followup.intent is None:
+            return (self.not_covered(followup.not_covered or "", context),)
+        tailored = replace(context, profile=followup.profile or context.profile)
+        logger.info(
+            "answered intent=%s level=%s version=%s", followup.intent, followup.level, self.knowledge.version
+        )
+        return (self.answer(followup.intent, followup.level, tailored, medicine=followup.medicine),)
+
+    def _deeper(self, intent_id: str, level: str, context: UserContext) -> str:
+        """Return the level one step deeper than ``level`` when there is one the user allows, else ``level``."""
+        deeper = self._next_level(intent_id, level, context)
+        return deeper or (level if level in self.knowledge.intent(intent_id).levels else "short")
+
+    def _tailored(self, intent_id: str, level: str, context: UserContext, other: UserContext) -> bool:
+        """Return whether the answer reads differently for the two contexts' profiles."""
+        if level not in self.knowledge.intent(intent_id).levels:
+            level = "short"
+        return self.answer(intent_id, level, context).html != self.answer(intent_id, level, other).html
+
+    def _smalltalk(self, name: str, context: UserContext) -> Reply:
+        rows: list[tuple[Button, ...]] = []
+        if name == "human" and context.private_chat:
+            rows.append((Button(self.renderer.label("add_own_question"), Action("qask")),))
+        if name in {"about_bot", "acknowledge"}:
+            rows.append((Button(self.renderer.label("topics"), Action("groups")),))
+        return Reply(
+            self.renderer.ui(f"smalltalk_{name}", profile=context.profile), tuple(rows), kind="smalltalk"
+        )
+
+    def _welcome(self, context: UserContext, *, answers_too: bool) -> Reply:
+        medicine = self.knowledge.medicine(context.medicine)
+        html = self.renderer.ui(
+            "introduction",
+            profile=context.profile,
+            medicine=medicine,
+            stored=bool(context.consent) and context.private_chat,
+            answers_too=answers_too,
+        )
+        rows: list[tuple[Button, ...]] = [(Button(self.renderer.label("topics"), Action("groups")),)]
+        if context.private_chat:
+            rows.append((Button(self.renderer.label("set_scan"), Action("scan")),))
+        return Reply(html, tuple(rows), kind="introduction")
+
+    def not_covered(self, topic: str, context: UserContext | None = None) -> Reply:
+        """Return "my article doesn't cover that; save it for your care team", with the question list a tap away."""
+        near = self.knowledge.near_scope.get(topic)
+        html = self.renderer.ui(
+            "not_covered",
+            topic=near.label if near else None,
+            decides=near.decides if near else "care_team",
+        )
+        rows: list[tuple[Button, ...]] = []
+        if context is None or context.private_chat:
+            rows.append((Button(self.renderer.label("add_own_question"), Action("qask")),))
+        rows.append((Button(self.renderer.label("topics"), Action("groups")),))
+        return Reply(html, tuple(rows), kind="not_covered")
 
     def answer(
         self,
@@ -121,6 +322,7 @@ class Conversation:
         *,
         medicine: str | None = None,
         near_ties: tuple[Candidate, ...] = (),
+        reason: str | None = None,
     ) -> Reply:
         """Return the answer to ``intent_id`` at ``level`` with its buttons."""
         intent = self.knowledge.intent(intent_id)
@@ -130,10 +332,11 @@ class Conversation:
             scan_date=context.scan_date,
             contacts=context.contacts,
             content_version=self.knowledge.version,
+            reason=reason,
         )
         html = self.renderer.answer(intent_id, level, answer_context)
         if intent.kind == "safety":
-            return Reply(html, (), kind="safety", intent=intent_id, level=level)
+            return Reply(html, self._country_row(context), kind="safety", intent=intent_id, level=level)
         rows: list[tuple[Button, ...]] = []
         next_level = self._next_level(intent_id, level, context)
         if next_level is not None:
@@ -192,6 +395,45 @@ class Conversation:
         if next_level is None or not self._allowed(next_level, context):
             return None
         return next_level
+
+    # -- safety ------------------------------------------------------------------------------------
+
+    def safety_reply(self, verdict: SafetyVerdict, context: UserContext) -> Reply:
+        """Return the crisis or urgent reply, in the message's language where BoneBot has its lines."""
+        intent_id = verdict.intent or "urgent_symptoms"
+        english = self.answer(intent_id, "short", context, reason=verdict.reason)
+        lines = self.renderer.safety_lines(verdict.language, context.contacts)
+        if lines is None:
+            return english
+        html = self.renderer.ui(
+            "safety_other_language",
+            kind=verdict.kind,
+            reason=verdict.reason,
+            lines=lines,
+            english=english.html,
+        )
+        return Reply(html, english.buttons, kind="safety", intent=intent_id, level="short")
+
+    def english_only(self, language: str, context: UserContext) -> Reply:
+        """Return "I can only read English for now", with the emergency and crisis numbers."""
+        lines = self.renderer.safety_lines(language, context.contacts)
+        html = self.renderer.ui("english_only", lines=lines, contacts=context.contacts)
+        return Reply(html, self._country_row(context), kind="out_of_scope")
+
+    def safety_line(self, context: UserContext) -> Reply:
+        """Return the one line on what to do in an emergency, added under an answer to an unclear message."""
+        return Reply(self.renderer.ui("safety_line", contacts=context.contacts), kind="notice")
+
+    def safety_followup(self, kind: str, context: UserContext) -> Reply:
+        """Return "please don't wait", for a message that plays down an alarm just answered."""
+        html = self.renderer.ui("safety_followup", kind=kind, contacts=context.contacts)
+        return Reply(html, self._country_row(context), kind="safety")
+
+    def _country_row(self, context: UserContext) -> Keyboard:
+        # With no country known, the numbers are international: offer the patient's own in one tap.
+        if context.contacts is None or not context.contacts.international or not context.private_chat:
+            return ()
+        return ((Button(self.renderer.label("show_country_numbers"), Action("country")),),)
 
     # -- menus and notices -------------------------------------------------------------------------
 

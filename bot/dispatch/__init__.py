@@ -11,14 +11,23 @@ from bot.dispatch._broadcasts import (
     run_dispatch_loop,
 )
 from bot.dispatch._messages import reminder_reply
-from bot.dispatch._reminders import (
-    BATCH_SIZE,
-    LEASE_SECONDS,
+from bot.dispatch._outcomes import (
     MAX_ATTEMPTS,
-    ReminderDispatcher,
+    MAX_CLAIMS,
+    MAX_UNCONFIRMED_RETRIES,
+    Decision,
     SendFn,
     SendOutcome,
     SendResult,
+    Verdict,
+    decide,
+    exhausted,
+    send_guarded,
+)
+from bot.dispatch._reminders import (
+    BATCH_SIZE,
+    LEASE_SECONDS,
+    ReminderDispatcher,
     TickReport,
 )
 
@@ -26,9 +35,12 @@ __all__ = [
     "BATCH_SIZE",
     "LEASE_SECONDS",
     "MAX_ATTEMPTS",
+    "MAX_CLAIMS",
+    "MAX_UNCONFIRMED_RETRIES",
     "BroadcastDispatcher",
     "BroadcastSendFn",
     "BroadcastTick",
+    "Decision",
     "NotifyFn",
     "OutgoingBroadcast",
     "PerChatLimiter",
@@ -37,7 +49,11 @@ __all__ = [
     "SendOutcome",
     "SendResult",
     "TickReport",
+    "Verdict",
     "broadcast_html",
+    "decide",
+    "exhausted",
     "reminder_reply",
     "run_dispatch_loop",
+    "send_guarded",
 ]

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Renderer
 from bot.conversation import Action, Button, Reply
-from bot.dispatch._reminders import ReminderDispatcher, SendFn, SendOutcome, SendResult
+from bot.dispatch._outcomes import SendFn, SendOutcome, SendResult
+from bot.dispatch._reminders import ReminderDispatcher
 from bot.scheduling import retry_backoff
 from bot.storage import Database
 from bot.storage import repositories as repo
@@ -41,6 +42,7 @@ BROADCAST_BATCH = 100  # about three seconds of sending at 30/s: a due reminder 
 BROADCAST_LEASE_SECONDS = 120.0
 CONCURRENT_SENDS = 25
 MAX_ATTEMPTS = 6  # a delivery claimed this often (crashes, repeated 429s) is recorded as failed
+UNCONFIRMED_RETRY_BELOW = 2  # an unconfirmed send on the first attempt is retried once, never again
 PROGRESS_EVERY = dt.timedelta(seconds=3)
 POPULATE_SECONDS = 0.5  # the most a tick spends copying recipients before it sends
 PER_CHAT_INTERVAL = 1.0
@@ -317,8 +319,18 @@ class BroadcastDispatcher:
         elif result.outcome is SendOutcome.TRANSIENT and delivery.attempts < MAX_ATTEMPTS:
             await bc.release_delivery(session, did, token, now + retry_backoff(delivery.attempts), "network")
             report.retried += 1
+        elif result.outcome is SendOutcome.UNCONFIRMED and delivery.attempts < UNCONFIRMED_RETRY_BELOW:
+            # Maybe delivered (a timeout after sending, a 5xx): one retry at most, so one duplicate at most.
+            await bc.release_delivery(
+                session, did, token, now + retry_backoff(delivery.attempts), "unconfirmed"
+            )
+            report.retried += 1
         else:
-            code = "bad_request" if result.outcome is SendOutcome.REJECTED else "network"
+            code = {
+                SendOutcome.REJECTED: "bad_request",
+                SendOutcome.TRANSIENT: "network",
+                SendOutcome.UNCONFIRMED: "unconfirmed",
+            }.get(result.outcome, "error")
             await bc.close_delivery(session, did, token, "failed", now, code)
             report.failed += 1
 
@@ -420,6 +432,8 @@ async def run_dispatch_loop(
     ``wake`` (set when a staff member confirms a broadcast) cuts the wait short.
     """
     wake = wake or asyncio.Event()
+    # The reminder dispatcher checks this before each send: on stop, claims not yet sent are handed back.
+    reminders._stopping = stop
     logger.info("reminder dispatcher running every %.1f s, with broadcasts", interval)
     while not stop.is_set():
         busy = False

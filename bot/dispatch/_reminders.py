@@ -11,18 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.content import Renderer
-from bot.conversation import Reply
 from bot.dispatch._messages import reminder_reply
+from bot.dispatch._outcomes import (
+    SendFn,
+    SendOutcome,
+    SendResult,
+    Verdict,
+    decide,
+    exhausted,
+    send_guarded,
+)
 from bot.metrics import DISPATCH_TICK, REMINDERS
-from bot.scheduling import is_stale, retry_backoff
-from bot.storage import Database
+from bot.scheduling import is_stale
+from bot.storage import Database, storage_problem
 from bot.storage import repositories as repo
 from bot.storage.records import ClaimedReminder
 
@@ -30,30 +39,16 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 LEASE_SECONDS = 120.0  # longer than one batch takes to send at Telegram's rate limit
-MAX_ATTEMPTS = 8
 CONCURRENT_SENDS = 25
+SEND_WINDOW = 0.5  # share of the lease in which sends may start
+WRITE_RETRY_FIRST = 0.5  # seconds; doubling up to the cap while the database is unreachable
+WRITE_RETRY_CAP = 5.0
 UNANSWERED_RETENTION = dt.timedelta(days=90)
 MAINTENANCE_EVERY = dt.timedelta(hours=1)
 ABANDONED_FLOW = dt.timedelta(days=2)  # the service forgets a flow this old too (DIALOG_TTL)
+HANDLED_UPDATE_RETENTION = dt.timedelta(days=1)  # Telegram gives up redelivering an update after 24 hours
 
 
-class SendOutcome(enum.Enum):
-    """What happened to one message, in terms the dispatcher acts on."""
-
-    SENT = "sent"
-    BLOCKED = "blocked"  # 403: the user blocked the bot, or the chat is gone
-    RETRY_AFTER = "retry_after"  # 429: wait retry_after seconds
-    TRANSIENT = "transient"  # network trouble: retry with backoff
-    REJECTED = "rejected"  # 400: this message will never go through
-
-
-@dataclass(frozen=True)
-class SendResult:
-    outcome: SendOutcome
-    retry_after: float = 0.0
-
-
-SendFn = Callable[[int, Reply], Awaitable[SendResult]]
 Clock = Callable[[], dt.datetime]
 
 
@@ -69,6 +64,7 @@ class TickReport:
     blocked: int = 0
     failed: int = 0
     lost_claims: int = 0  # our lease expired and someone else took the reminder
+    released: int = 0  # handed back unsent because the dispatcher is stopping
 
 
 class ReminderDispatcher:
@@ -92,6 +88,7 @@ class ReminderDispatcher:
         self.lease_seconds = lease_seconds
         self._semaphore = asyncio.Semaphore(CONCURRENT_SENDS)
         self._last_maintenance: dt.datetime | None = None
+        self._stopping = asyncio.Event()
 
     async def dispatch_due_reminders(self) -> TickReport:
         """Claim one batch of due reminders and deliver each; return what happened."""
@@ -100,11 +97,15 @@ class ReminderDispatcher:
         async with self.db.session() as session:
             claimed = await repo.claim_due_reminders(session, now, self.lease_seconds, self.batch_size)
         report = TickReport(claimed=len(claimed))
-        await asyncio.gather(*(self._deliver(reminder, report) for reminder in claimed))
+        # Sends start only in the first half of the lease, so that the slowest still ends before it runs out
+        # and another dispatcher takes the reminder; the rest are handed back for the next tick.
+        send_until = started + self.lease_seconds * SEND_WINDOW
+        await asyncio.gather(*(self._deliver_one(reminder, report, send_until) for reminder in claimed))
         DISPATCH_TICK.observe(time.perf_counter() - started)
         if claimed:
             logger.info(
-                "dispatch tick: claimed=%d sent=%d missed=%d skipped=%d retried=%d blocked=%d failed=%d",
+                "dispatch tick: claimed=%d sent=%d missed=%d skipped=%d retried=%d blocked=%d failed=%d"
+                " released=%d",
                 report.claimed,
                 report.sent,
                 report.missed,
@@ -112,6 +113,7 @@ class ReminderDispatcher:
                 report.retried,
                 report.blocked,
                 report.failed,
+                report.released,
             )
         return report
 
@@ -119,7 +121,16 @@ class ReminderDispatcher:
         async with self.db.session() as session:
             return await repo.mark_reminder(session, reminder.reminder_id, reminder.claim_token, status, code)
 
-    async def _deliver(self, reminder: ClaimedReminder, report: TickReport) -> None:
+    async def _deliver_one(self, reminder: ClaimedReminder, report: TickReport, send_until: float) -> None:
+        try:
+            await self._deliver(reminder, report, send_until)
+        except Exception as exc:
+            # One reminder's trouble (usually the database) never stops the batch; its claim expires and
+            # the next claim counts it as unconfirmed, so it is repeated at most MAX_UNCONFIRMED_RETRIES times.
+            logger.error("delivering reminder %d failed: %s", reminder.reminder_id, type(exc).__name__)
+            report.failed += 1
+
+    async def _deliver(self, reminder: ClaimedReminder, report: TickReport, send_until: float) -> None:
         now = self.clock()
         if reminder.scan_status != "upcoming":
             await self._close(reminder, "cancelled", "scan_closed")
@@ -139,44 +150,90 @@ class ReminderDispatcher:
             REMINDERS.labels(outcome="missed").inc()
             report.missed += 1
             return
+        code = exhausted(attempts=reminder.attempts, unconfirmed=reminder.unconfirmed_claims)
+        if code is not None:
+            # Earlier claims ended without an outcome (a crash, a hung send): another copy may already be there.
+            await self._close(reminder, "failed", code)
+            logger.warning(
+                "reminder %d closed unsent after %d claims: %s", reminder.reminder_id, reminder.attempts, code
+            )
+            REMINDERS.labels(outcome="failed").inc()
+            report.failed += 1
+            return
         reply = reminder_reply(self.renderer, reminder)
         # The slot is held until the outcome is recorded: a crash can then repeat at most CONCURRENT_SENDS
         # messages, however slowly the database records them.
         async with self._semaphore:
-            result = await self.send(reminder.chat_id, reply)
+            if self._stopping.is_set() or time.perf_counter() > send_until:
+                # Shutting down, or the lease is running short: hand the reminder back as it was, for the
+                # next dispatcher (or tick) to send at once.
+                async with self.db.session() as session:
+                    await repo.release_reminder(
+                        session, reminder.reminder_id, reminder.claim_token, reminder.due_at, unsent=True
+                    )
+                report.released += 1
+                return
+            result = await send_guarded(self.send, reminder.chat_id, reply, "reminder")
             await self._record(reminder, result, report)
 
     async def _record(self, reminder: ClaimedReminder, result: SendResult, report: TickReport) -> None:
         now = self.clock()
         REMINDERS.labels(outcome=result.outcome.value).inc()
-        async with self.db.session() as session:
-            token, rid = reminder.claim_token, reminder.reminder_id
-            if result.outcome is SendOutcome.SENT:
-                owned = await repo.mark_reminder_sent(session, rid, token, now)
-                report.sent += 1
-                if not owned:
+        decision = decide(result, attempts=reminder.attempts, unconfirmed=reminder.unconfirmed_claims)
+        if result.outcome is SendOutcome.ERROR:
+            logger.error("reminder %d failed: %s", reminder.reminder_id, result.error or "error")
+        token, rid = reminder.claim_token, reminder.reminder_id
+
+        async def write(session: AsyncSession) -> None:
+            if decision.verdict is Verdict.SENT:
+                if not await repo.mark_reminder_sent(session, rid, token, now):
                     report.lost_claims += 1
                     logger.warning("reminder was sent after its lease expired; another dispatcher may resend")
-            elif result.outcome is SendOutcome.BLOCKED:
+            elif decision.verdict is Verdict.BLOCKED:
                 await repo.set_blocked(session, reminder.user_id, True)
-                await repo.mark_reminder(session, rid, token, "failed", "forbidden")
-                report.blocked += 1
-            elif result.outcome is SendOutcome.RETRY_AFTER:
-                retry_at = now + dt.timedelta(seconds=max(result.retry_after, 1.0))
-                await repo.release_reminder(session, rid, token, retry_at, "retry_after")
-                report.retried += 1
-            elif result.outcome is SendOutcome.TRANSIENT and reminder.attempts < MAX_ATTEMPTS:
+                await repo.mark_reminder(session, rid, token, "failed", decision.code)
+            elif decision.verdict is Verdict.RETRY:
+                retry_at = now + decision.retry_in
                 await repo.release_reminder(
-                    session, rid, token, now + retry_backoff(reminder.attempts), "network"
+                    session, rid, token, retry_at, decision.code, unconfirmed=decision.unconfirmed
                 )
-                report.retried += 1
             else:
-                code = "bad_request" if result.outcome is SendOutcome.REJECTED else "network"
-                await repo.mark_reminder(session, rid, token, "failed", code)
-                report.failed += 1
+                await repo.mark_reminder(
+                    session, rid, token, "failed", decision.code, unconfirmed=decision.unconfirmed
+                )
+
+        await self._write_retrying(write)
+        if decision.verdict is Verdict.SENT:
+            report.sent += 1
+        elif decision.verdict is Verdict.BLOCKED:
+            report.blocked += 1
+        elif decision.verdict is Verdict.RETRY:
+            report.retried += 1
+        else:
+            report.failed += 1
+
+    async def _write_retrying(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Record an outcome, retrying while the database is unreachable, for up to half the lease.
+
+        A message already sent must be recorded, or its claim expires and it goes out again.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.lease_seconds / 2
+        delay = WRITE_RETRY_FIRST
+        while True:
+            try:
+                async with self.db.session() as session:
+                    await write(session)
+                return
+            except Exception as exc:
+                if storage_problem(exc) is None or loop.time() + delay > deadline:
+                    raise
+                logger.warning("recording a reminder's outcome failed (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, WRITE_RETRY_CAP)
 
     async def maintain(self) -> None:
-        """Delete unanswered questions older than 90 days and flows abandoned for two days (hourly)."""
+        """Delete old unanswered questions, abandoned flows and handled update ids (hourly)."""
         now = self.clock()
         if self._last_maintenance and now - self._last_maintenance < MAINTENANCE_EVERY:
             return
@@ -185,22 +242,33 @@ class ReminderDispatcher:
             purged = await repo.purge_unanswered_before(session, now - UNANSWERED_RETENTION)
             # A flow left unfinished can hold text typed before consent: it does not outlive the flow.
             abandoned = await repo.purge_dialogs_before(session, now - ABANDONED_FLOW)
-        if purged or abandoned:
-            logger.info("purged %d old unanswered questions and %d abandoned flows", purged, abandoned)
+            handled = await repo.purge_handled_updates_before(session, now - HANDLED_UPDATE_RETENTION)
+        if purged or abandoned or handled:
+            logger.info(
+                "purged %d old unanswered questions, %d abandoned flows and %d handled update ids",
+                purged,
+                abandoned,
+                handled,
+            )
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Dispatch until ``stop`` is set: a full batch goes round again at once, otherwise wait."""
         logger.info("reminder dispatcher running every %.1f s", interval)
+        self._stopping = stop  # checked before each send: on stop, claims not yet sent are handed back
+        await self._loop(stop, interval)
+        logger.info("reminder dispatcher stopped")
+
+    async def _loop(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():
             try:
                 await self.maintain()
                 report = await self.dispatch_due_reminders()
-            except Exception:
-                # The database may be restarting; the next tick tries again and nothing is lost.
-                logger.exception("dispatch tick failed")
+            except Exception as exc:
+                # The database may be restarting; the next tick tries again and nothing is lost. The type
+                # only: a driver's message can quote statement parameters.
+                logger.error("dispatch tick failed: %s", type(exc).__name__)
                 report = TickReport()
             if report.claimed >= self.batch_size:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-        logger.info("reminder dispatcher stopped")

@@ -3,7 +3,7 @@
 from bot.matching._evaluate import EvalReport, LabelledQuestion, MalformedFile, evaluate, read_labelled
 from bot.matching._matcher import THRESHOLD, Candidate, Matcher, MatchResult
 from bot.matching._normalize import Normalizer, fold
-from bot.matching._safety import safety_intent
+from bot.safety._rules import safety_intent
 
 __all__ = [
     "THRESHOLD",

@@ -10,6 +10,7 @@ character by character, which rescues typos and word order the token index misse
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -17,8 +18,9 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bot.content import SAFETY_INTENTS, KnowledgeBase
-from bot.matching._normalize import Analysis, Normalizer, looks_foreign
-from bot.matching._safety import safety_intent
+from bot.matching._normalize import Normalizer, looks_foreign
+from bot.safety import SafetyDetector, SafetyVerdict
+from bot.safety.factory import build_safety_detector
 
 # Weights and thresholds were tuned on tests/data/dev.tsv and checked on tests/data/holdout.tsv.
 EXAMPLE_WEIGHT = 0.45
@@ -29,6 +31,7 @@ ALTERNATIVE_FLOOR = 25.0  # alternatives below this are not worth offering
 NEAR_TIE = 6.0  # a runner-up this close to the winner is offered as "did you mean"
 SHORTLIST = 12
 OUT_OF_SCOPE = "_out_of_scope"  # the pseudo-intent of questions no intent owns
+NEAR_SCOPE = "_near_scope:"  # prefix of the pseudo-intents of near-scope topics the article does not cover
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class MatchResult:
     medicines: tuple[str, ...] = ()  # generic names the message mentions
     safety: bool = False
     topical: str | None = None  # for a safety hit: the topic the message also asks about, if any
+    verdict: SafetyVerdict | None = None  # the safety layer's reading, alarm or not
+    not_covered: str | None = None  # a near-scope topic the article does not cover, when one won
 
     @property
     def near_ties(self) -> tuple[Candidate, ...]:
@@ -73,6 +78,9 @@ class Matcher:
         *,
         threshold: float = THRESHOLD,
         weights: tuple[float, float, float] = (EXAMPLE_WEIGHT, CENTROID_WEIGHT, FUZZY_WEIGHT),
+        safety: SafetyDetector | None = None,
+        semantic: bool = False,
+        threads: int = 1,
     ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
@@ -80,6 +88,12 @@ class Matcher:
         self.normalizer = Normalizer(knowledge)
         matchable = [i for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS]
         self.normalizer.learn(e for i in knowledge.intents.values() for e in i.examples)
+        self.normalizer.learn(e for t in knowledge.near_scope.values() for e in t.examples)
+        # Without a detector given, the lexical layers alone (or all of them with ``semantic``).
+        ordinary = self.ordinary_questions(knowledge)
+        self.safety_detector = safety or build_safety_detector(
+            self.normalizer, semantic=semantic, ordinary=ordinary, threads=threads
+        )
 
         documents: list[tuple[str, str, list[str]]] = []
         for intent in matchable:
@@ -90,6 +104,24 @@ class Matcher:
         for text in knowledge.out_of_scope:
             canonical = self.normalizer.canonical(text)
             documents.append((OUT_OF_SCOPE, canonical, self.normalizer.tokens(canonical)))
+        # Near-scope topics compete the same way, each as its own pseudo-intent, so the reply can name it.
+        for topic in knowledge.near_scope.values():
+            for text in topic.examples:
+                canonical = self.normalizer.canonical(text)
+                documents.append((NEAR_SCOPE + topic.id, canonical, self.normalizer.tokens(canonical)))
+
+        ai_names = "|".join(re.escape(m.generic) for m in knowledge.medicines if m.kind == "ai")
+
+        def compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+            if not patterns:
+                return None
+            return re.compile("|".join(f"(?:{p})" for p in patterns).replace("{ai}", f"(?:{ai_names})"))
+
+        self._near_cues = [
+            (topic.id, cues, compiled(topic.unless))
+            for topic in knowledge.near_scope.values()
+            if (cues := compiled(topic.cues)) is not None
+        ]
 
         # Rarity is counted over intents, not examples: a word every intent uses ("ai", "bone") says little,
         # however many examples repeat it, and a word one intent owns ("abcsg18") says a lot.
@@ -135,6 +167,15 @@ class Matcher:
             token: (np.array(indices, dtype=np.intp), np.array(weights))
             for token, (indices, weights) in centroid_postings.items()
         }
+
+    @staticmethod
+    def ordinary_questions(knowledge: KnowledgeBase) -> list[str]:
+        """Return every example that must never raise a safety alarm: intents', out-of-scope, near-scope."""
+        return [
+            *(e for i in knowledge.intents.values() if i.id not in SAFETY_INTENTS for e in i.examples),
+            *knowledge.out_of_scope,
+            *(e for topic in knowledge.near_scope.values() for e in topic.examples),
+        ]
 
     def _vector(self, tokens: list[str]) -> dict[str, float]:
         # A word no example uses still counts, as the rarest word would: it makes the question less like
@@ -190,33 +231,72 @@ class Matcher:
         return candidates
 
     def safety(self, text: str) -> str | None:
-        """Return the safety intent ``text`` calls for, or None; the rules see spelling fixes, not concepts."""
-        return self._safety(self.normalizer.analyse(text))
+        """Return the safety intent ``text`` calls for, or None."""
+        return self.safety_detector.assess(text).intent
 
-    def _safety(self, analysis: Analysis) -> str | None:
-        found = safety_intent(analysis.corrected)
-        if found is None and analysis.spelled != analysis.corrected:
-            # A correction can also spoil a word the rules know ("kil" is not "kill"): read both.
-            found = safety_intent(analysis.spelled)
-        return found
+    def near_scope_topic(self, corrected: str) -> str | None:
+        """Return the near-scope topic one of whose cues ``corrected`` text carries, or None."""
+        for topic, cues, unless in self._near_cues:
+            if cues.search(corrected) and not (unless is not None and unless.search(corrected)):
+                return topic
+        return None
 
-    def match(self, text: str) -> MatchResult:
+    def match(self, text: str, verdict: SafetyVerdict | None = None) -> MatchResult:
         """Return the intent to answer ``text`` with; safety intents always win."""
+        if verdict is not None:
+            return self._match(text, verdict)
+        return self.match_many([text])[0]
+
+    def match_many(self, texts: list[str]) -> list[MatchResult]:
+        """Match several messages, reading them for safety in one batch."""
+        verdicts = self.safety_detector.assess_many([t if t and t.strip() else "" for t in texts])
+        return [self._match(text, verdict) for text, verdict in zip(texts, verdicts, strict=True)]
+
+    def _match(self, text: str, verdict: SafetyVerdict) -> MatchResult:
         if not text or not text.strip():
             return MatchResult(intent=None, score=0.0, alternatives=())
         analysis = self.normalizer.analyse(text)
         canonical = analysis.matching
         scored = self._scores(canonical)
         medicines = tuple(self.normalizer.medicines(canonical))
-        candidates = [c for c in scored if c.intent != OUT_OF_SCOPE]
+        candidates = [c for c in scored if not _pseudo(c.intent)]
         alternatives = tuple(c for c in candidates if c.score >= ALTERNATIVE_FLOOR)
-        safety = self._safety(analysis)
-        if safety is not None:
+        if verdict.intent is not None:
             topical = candidates[0].intent if candidates and candidates[0].score >= self.threshold else None
-            return MatchResult(safety, 100.0, alternatives[:3], medicines, safety=True, topical=topical)
-        not_covered = bool(scored) and scored[0].intent == OUT_OF_SCOPE
-        if not candidates or not_covered or candidates[0].score < self.threshold or looks_foreign(canonical):
+            return MatchResult(
+                verdict.intent,
+                100.0,
+                alternatives[:3],
+                medicines,
+                safety=True,
+                topical=topical,
+                verdict=verdict,
+            )
+        cued = self.near_scope_topic(analysis.corrected)
+        if cued is not None:
+            top = scored[0].score if scored else 0.0
+            return MatchResult(None, top, alternatives[:3], medicines, not_covered=cued, verdict=verdict)
+        not_covered = bool(scored) and _pseudo(scored[0].intent)
+        if not_covered and scored[0].intent.startswith(NEAR_SCOPE) and candidates:
+            # A dose question close behind a near-scope topic gets the dose refusal, which also says who to ask.
+            best = candidates[0]
+            refusal = self.knowledge.intent(best.intent).kind == "refusal"
+            if refusal and best.score >= self.threshold and scored[0].score - best.score <= NEAR_TIE:
+                return MatchResult(best.intent, best.score, alternatives[1:4], medicines, verdict=verdict)
+        foreign = verdict.language != "en" or looks_foreign(canonical)
+        if not candidates or not_covered or candidates[0].score < self.threshold or foreign:
             top = candidates[0].score if candidates else 0.0
-            return MatchResult(None, top, alternatives[:3], medicines)
+            near = None
+            if (
+                not_covered
+                and scored[0].intent.startswith(NEAR_SCOPE)
+                and scored[0].score >= ALTERNATIVE_FLOOR
+            ):
+                near = scored[0].intent.removeprefix(NEAR_SCOPE)
+            return MatchResult(None, top, alternatives[:3], medicines, not_covered=near, verdict=verdict)
         best = candidates[0]
-        return MatchResult(best.intent, best.score, alternatives[1:4], medicines)
+        return MatchResult(best.intent, best.score, alternatives[1:4], medicines, verdict=verdict)
+
+
+def _pseudo(intent: str) -> bool:
+    return intent == OUT_OF_SCOPE or intent.startswith(NEAR_SCOPE)

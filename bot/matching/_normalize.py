@@ -208,6 +208,11 @@ class Normalizer:
             self._known_by_initial[word[0]].append(word)
         self._correct.cache_clear()
 
+    @property
+    def english_words(self) -> frozenset[str]:
+        """Return the English words the bot knows: its examples' vocabulary and common short words."""
+        return self._known_set | _ENGLISH
+
     def spelling(self, text: str) -> str:
         """Return ``text`` folded with spelling variants, abbreviations and medicine names rewritten."""
         folded = fold(text)

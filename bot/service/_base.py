@@ -13,6 +13,10 @@ from bot.contacts import EmergencyDirectory
 from bot.conversation import Action, Button, Conversation, Keyboard, Reply, UserContext
 from bot.domain import Domain
 from bot.scheduling import format_date
+from bot.scheduling.dates import MONTH_FIRST_COUNTRIES
+from bot.scheduling.timezones import country_for_timezone
+from bot.service._memory import ConversationMemory
+from bot.service._safety import SafetyDesk
 from bot.service._types import Response, Sender
 from bot.settings import Settings
 from bot.storage import Database
@@ -46,6 +50,11 @@ class ServiceBase:
         self.settings = settings
         self.directory = directory
         self.clock = clock
+        # Composed, not mixed in: the safety desk has its own dependencies and no flows.
+        self.safety = SafetyDesk(
+            domain.matcher.safety_detector, domain.conversation, directory, settings, clock
+        )
+        self.memory = ConversationMemory()  # introductions from people who chose not to be stored
 
     @property
     def conversation(self) -> Conversation:
@@ -80,6 +89,13 @@ class ServiceBase:
     def zone(self, user: UserRecord) -> str:
         return user.timezone or self.settings.default_timezone
 
+    def date_order(self, user: UserRecord) -> str:
+        """Return the order numeric dates are read in: the patient's choice, else their time zone's custom."""
+        if user.date_order_chosen:
+            return user.date_order
+        country = country_for_timezone(self.zone(user))
+        return "MDY" if country in MONTH_FIRST_COUNTRIES else user.date_order
+
     def today(self, user: UserRecord) -> dt.date:
         from zoneinfo import ZoneInfo
 
@@ -87,13 +103,21 @@ class ServiceBase:
 
     async def context(self, session: AsyncSession, user: UserRecord, sender: Sender) -> UserContext:
         scan = await repo.get_upcoming_scan(session, user.id)
+        profile, medicine = user.profile, user.medicine
+        remembered = None if user.consent else self.memory.recall(user.id, self.clock())
+        if remembered is not None:
+            profile, medicine = remembered.profile, remembered.medicine
         return UserContext(
-            profile=user.profile,
-            medicine=user.medicine,
+            profile=profile,
+            medicine=medicine,
             depth_pref=user.depth_pref,
             scan_date=format_date(scan.scan_date) if scan else None,
-            contacts=self.directory.for_timezone(user.timezone or self.settings.default_timezone),
+            contacts=self.safety.contacts(user, sender),
             private_chat=sender.private,
+            # Follow-ups refer to the last answer in the private chat, which is where it is kept.
+            last_intent=user.last_intent if sender.private else None,
+            last_level=user.last_level if sender.private else None,
+            consent=user.consent,
         )
 
     # -- consent and groups ----------------------------------------------------------------------
@@ -133,6 +157,11 @@ class ServiceBase:
     async def timezone_in(
         self, session: AsyncSession, sender: Sender, user: UserRecord, text: str | None, *, skip: bool = False
     ) -> Response:
+        raise NotImplementedError
+
+    async def zone_or_else(
+        self, session: AsyncSession, sender: Sender, user: UserRecord, text: str, *, skip: bool
+    ) -> Response | None:
         raise NotImplementedError
 
     async def scan_flow(

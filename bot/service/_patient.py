@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
-from bot.conversation import Action, Keyboard, Reply, decode
+from bot.conversation import Action, Keyboard, Reply, UserContext, decode
 from bot.metrics import ANSWERS, UNANSWERED
 from bot.service._askers import asker_hash
 from bot.service._base import DIALOG_TTL, ServiceBase
@@ -35,6 +35,8 @@ _MORE = re.compile(
     r"^\s*(tell me )?(more|more please|go on|more detail|details|explain more)\s*[.!?]*\s*$", re.I
 )
 _CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|nevermind|quit|exit)\s*[.!]*\s*$", re.I)
+_YES = re.compile(r"^\s*(yes|yeah|yep|yup|yes please|ok|okay|sure|i agree|agree)\s*[.!]*\s*$", re.I)
+_NO = re.compile(r"^\s*(no|nope|nah|no thanks|no thank you)\s*[.!]*\s*$", re.I)
 
 
 class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
@@ -116,6 +118,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
         return self.say("forget_confirm", buttons)
 
     async def _forget_confirmed(self, sender: Sender) -> Response:
+        self.memory.forget(sender.user_id)
         async with self.db.session() as session:
             deleted = await repo.delete_user_data(session, sender.user_id)
         logger.info("deleted user data rows=%d", deleted)
@@ -132,13 +135,12 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             prefix: list[Reply] = []
             if returning:
                 prefix.append(await self._welcome_back(session, user))
-            safety = self.domain.matcher.safety(text[:4000])
-            if safety in SAFETY_INTENTS:
+            screening = await self.safety.screen(session, user, text, context)
+            if screening.reply is not None:
                 # The safety reply comes alone and first; any flow under way stays where it was.
-                logger.info(
-                    "answered intent=%s level=short version=%s", safety, self.domain.knowledge.version
-                )
-                return Response((self.conversation.answer(safety, "short", context),))
+                if screening.verdict.intent is not None:
+                    ANSWERS.labels(intent=screening.verdict.intent, level="short").inc()
+                return Response((screening.reply,))
             dialog = await repo.get_dialog(session, user.id) if sender.private else None
             if dialog is not None and self.clock() - dialog.updated_at > DIALOG_TTL:
                 await repo.clear_dialog(session, user.id)
@@ -152,10 +154,13 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
                 if handled is not None:
                     return Response((*prefix, *handled.replies), handled.document, handled.toast)
-            if _MORE.match(text) and user.last_intent in self.domain.knowledge.intents:
+            if _MORE.match(text) and sender.private and user.last_intent in self.domain.knowledge.intents:
                 more = await self._more(session, user, sender, user.last_intent, None)
                 return Response((*prefix, *more.replies))
-            outcome = self.conversation.respond(text, context)
+            english_only = self.safety.english_only(screening.verdict, context)
+            if english_only is not None:
+                return Response((*prefix, english_only))
+            outcome = self.conversation.respond(text, context, screening.verdict)
             if outcome.unanswered:
                 UNANSWERED.inc()
                 asker = asker_hash(self.settings, user.id, outcome.unanswered)
@@ -165,11 +170,16 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
                 # A count per topic and month for the care teams' /stats, linked to nobody.
                 await tally_answer(session, self.clock().strftime("%Y-%m"), answered.intent)
-            if answered is not None and answered.intent not in SAFETY_INTENTS:
+            if answered is not None and answered.intent not in SAFETY_INTENTS and sender.private:
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level
                 )
+            if "profile" in outcome.extra:
+                await self._introduced(session, user, sender, outcome.extra)
             replies = [*prefix, *outcome.replies]
+            if screening.verdict.ambiguous:
+                # Close to an alarm but not clearly one: answer, and say what to do in an emergency.
+                replies.append(self.conversation.safety_line(context))
             contacts = await care_team_contacts(self, session, user.id, outcome.replies)
             if contacts is not None:
                 replies.append(contacts)
@@ -179,6 +189,27 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 )
                 replies.extend(flow.replies)
             return Response(tuple(replies))
+
+    def text_without_storage(self, sender: Sender, text: str) -> Response:
+        """Answer a message from the content alone while the database is unavailable; say nothing was saved."""
+        text = clean_text(text)
+        context = UserContext(
+            contacts=self.directory.for_user(
+                language_code=sender.language_code, default_timezone=self.settings.default_timezone
+            ),
+            private_chat=sender.private,
+        )
+        verdict = self.safety.detector.assess(text[:4000])
+        if verdict.intent is not None:
+            return Response((self.conversation.safety_reply(verdict, context), self.ui("cant_save")))
+        english_only = self.safety.english_only(verdict, context)
+        if english_only is not None:
+            return Response((english_only,))
+        outcome = self.conversation.respond(text, context, verdict)
+        answered = next((r for r in outcome.replies if r.intent), None)
+        if answered is not None:
+            ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
+        return Response((*outcome.replies, self.ui("cant_save")))
 
     async def continue_flow(
         self,
@@ -199,11 +230,26 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             return await self.scan_step(session, sender, user, step, data, text)
         if flow == "timezone":
             return await self.timezone_step(session, sender, user, data, text)
+        if flow == "country":
+            return Response.of(await self.safety.country_in(session, user, text))
         if flow == "consent":
-            # A question asked instead of answering the consent buttons is answered as usual.
+            # "yes" or "no" typed instead of tapping answers the question pending; anything else is
+            # answered as usual.
+            if _YES.match(text) or _NO.match(text):
+                return await self._consent(session, sender, user, bool(_YES.match(text)))
             return None
         await repo.clear_dialog(session, user.id)
         return None
+
+    async def _introduced(
+        self, session: AsyncSession, user: UserRecord, sender: Sender, extra: dict[str, str]
+    ) -> None:
+        """Keep what an introduction said: in the settings with consent, else for this conversation only."""
+        profile, medicine = extra["profile"], extra.get("medicine") or None
+        if user.consent and sender.private:
+            await repo.update_user(session, user.id, profile=profile, medicine=medicine)
+        else:
+            self.memory.remember(user.id, profile, medicine, self.clock())
 
     async def _welcome_back(self, session: AsyncSession, user: UserRecord) -> Reply:
         reminders = await repo.list_reminders(session, user.id, ("pending",))
@@ -301,6 +347,11 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 return await self._more(session, user, sender, intent_id, level)
             if verb == "consent":
                 return await self._consent(session, sender, user, args[0] == "yes")
+            if verb == "country":
+                if not sender.private:
+                    return self.group_refusal()
+                await repo.set_dialog(session, user.id, "country", "await", {}, now=self.clock())
+                return self.say("country_ask")
             if verb == "flowcancel":
                 await repo.clear_dialog(session, user.id)
                 return Response.of(self.ui("flow_cancelled"), edit=True)
@@ -322,6 +373,16 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 await repo.clear_dialog(session, user.id)
             return Response((self.ui("consent_declined"),), clear_buttons=True)
         user = await repo.update_user(session, user.id, consent=True) or user
+        remembered = self.memory.recall(user.id, self.clock())
+        if remembered is not None and sender.private:
+            # What the patient told about themselves before agreeing is kept now that they have agreed.
+            user = (
+                await repo.update_user(
+                    session, user.id, profile=remembered.profile, medicine=remembered.medicine
+                )
+                or user
+            )
+            self.memory.forget(user.id)
         replies: list[Reply] = [self.ui("consent_given")]
         if dialog is not None and dialog.flow == "consent":
             await repo.clear_dialog(session, user.id)

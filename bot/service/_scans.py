@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Keyboard, Reply
+from bot.conversation import Button, Keyboard, Reply
 from bot.scheduling import (
     DateOrder,
     DateProblem,
@@ -21,7 +21,7 @@ from bot.scheduling import (
     scan_calendar_file,
     snooze_until,
 )
-from bot.scheduling.dates import MAX_YEARS_AHEAD, add_years
+from bot.scheduling.dates import MAX_YEARS_AHEAD, ParsedScanDate, add_years
 from bot.service._base import ServiceBase
 from bot.service._types import Document, Response, Sender
 from bot.storage import repositories as repo
@@ -75,7 +75,7 @@ class ScanFlows(ServiceBase):
         if date_text is None:
             await repo.set_dialog(session, user.id, "scan", "await_date", {}, now=self.clock())
             return self.say(
-                "scan_ask_date", ((self.button("cancel", "flowcancel"),),), date_order=user.date_order
+                "scan_ask_date", ((self.button("cancel", "flowcancel"),),), date_order=self.date_order(user)
             )
         return await self._scan_date_text(session, user, date_text)
 
@@ -89,15 +89,25 @@ class ScanFlows(ServiceBase):
         text: str,
     ) -> Response | None:
         if step == "await_timezone":
-            return await self.timezone_in(session, sender, user, text, skip=True)
+            return await self.zone_or_else(session, sender, user, text, skip=True)
         if step == "await_date":
             return await self._scan_date_text(session, user, text)
         return None
 
     async def _scan_date_text(self, session: AsyncSession, user: UserRecord, text: str) -> Response:
         today = self.today(user)
-        order: DateOrder = "MDY" if user.date_order == "MDY" else "DMY"
+        order: DateOrder = "MDY" if self.date_order(user) == "MDY" else "DMY"
         result = parse_scan_date(text[:200], today=today, date_order=order)
+        if not user.date_order_chosen and isinstance(result, ParsedScanDate):
+            other_order: DateOrder = "DMY" if order == "MDY" else "MDY"
+            other = parse_scan_date(text[:200], today=today, date_order=other_order)
+            if isinstance(other, ParsedScanDate) and other.date != result.date:
+                # "3/4/2027" from someone who never chose an order: ask, one tap, rather than guess.
+                await repo.set_dialog(session, user.id, "scan", "await_date", {}, now=self.clock())
+                choices = self._date_choices((result, order), (other, other_order))
+                return self.say("scan_date_which", choices)
+        if isinstance(result, ParsedScanDate):
+            return await self.save_scan(session, user, result.date, result.time)
         if isinstance(result, DateProblem):
             # Keep the flow open: the user gets a second chance with the same question.
             await repo.set_dialog(session, user.id, "scan", "await_date", {}, now=self.clock())
@@ -121,9 +131,18 @@ class ScanFlows(ServiceBase):
                 date=format_date(result.alternative) if result.alternative else None,
                 today=format_date(today),
                 latest=format_date(add_years(today, MAX_YEARS_AHEAD)),
-                date_order=user.date_order,
+                date_order=self.date_order(user),
             )
         return await self.save_scan(session, user, result.date, result.time)
+
+    def _date_choices(self, *readings: tuple[ParsedScanDate, DateOrder]) -> Keyboard:
+        rows: list[tuple[Button, ...]] = []
+        for reading, order in readings:
+            time = f"{reading.time.hour:02d}{reading.time.minute:02d}" if reading.time is not None else "-"
+            args = [reading.date.isoformat(), time, order]
+            rows.append((self.button("pick_date", "scandate", *args, date=format_date(reading.date)),))
+        rows.append((self.button("cancel", "flowcancel"),))
+        return tuple(rows)
 
     async def save_scan(
         self, session: AsyncSession, user: UserRecord, scan_date: dt.date, scan_time: dt.time | None
@@ -257,9 +276,17 @@ class ScanFlows(ServiceBase):
     ) -> Response | None:
         try:
             scan_date = dt.date.fromisoformat(args[0])
-            scan_time = dt.time(int(args[1][:2]), int(args[1][2:])) if len(args) > 1 else None
+            timed = len(args) > 1 and args[1] != "-"
+            scan_time = dt.time(int(args[1][:2]), int(args[1][2:])) if timed else None
         except ValueError:
             return None
+        if len(args) > 2:
+            if args[2] not in ("DMY", "MDY"):
+                return None
+            # Tapping one reading of an ambiguous date is choosing that order, until /settings changes it.
+            user = (
+                await repo.update_user(session, user.id, date_order=args[2], date_order_chosen=True) or user
+            )
         today = self.today(user)
         if not today <= scan_date <= add_years(today, MAX_YEARS_AHEAD):
             return None

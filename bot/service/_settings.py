@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Action, Button, Keyboard, Reply
-from bot.scheduling import common_timezones, is_valid_timezone, resolve_timezone
+from bot.scheduling import DateOrder, common_timezones, is_valid_timezone, parse_scan_date, resolve_timezone
+from bot.scheduling.dates import ParsedScanDate
 from bot.service._base import ServiceBase
 from bot.service._types import Response, Sender
 from bot.storage import repositories as repo
@@ -133,7 +134,7 @@ class SettingsFlows(ServiceBase):
             "profile": {"profile": value},
             "medicine": {"medicine": None if value == "none" else value},
             "depth": {"depth_pref": value},
-            "order": {"date_order": value},
+            "order": {"date_order": value, "date_order_chosen": True},
             "reminders": {"reminders_enabled": value == "on"},
             "updates": {"updates_enabled": value == "on"},
             "lead": {"lead_days": value.replace("-", ",")},
@@ -172,7 +173,27 @@ class SettingsFlows(ServiceBase):
     async def timezone_step(
         self, session: AsyncSession, sender: Sender, user: UserRecord, data: dict[str, Any], text: str
     ) -> Response | None:
-        return await self._resolve(session, sender, user, text)
+        return await self.zone_or_else(session, sender, user, text, skip=False)
+
+    async def zone_or_else(
+        self, session: AsyncSession, sender: Sender, user: UserRecord, text: str, *, skip: bool
+    ) -> Response | None:
+        """Take a place typed at the time-zone step; act on a date and let a question be answered (None)."""
+        if resolve_timezone(text[:100]) or not text.strip():
+            return await self._resolve(session, sender, user, text, skip=skip)
+        # Either order will do here: the date is read for real once the zone, and so its custom, is known.
+        orders: tuple[DateOrder, ...] = ("DMY", "MDY")
+        readings = [parse_scan_date(text[:200], today=self.today(user), date_order=order) for order in orders]
+        if any(isinstance(reading, ParsedScanDate) for reading in readings):
+            # The date waits in the scan flow until the zone is known, then is read in the zone's order.
+            await repo.set_dialog(
+                session, user.id, "scan", "await_timezone", {"text": text[:200]}, now=self.clock()
+            )
+            return self.say("timezone_date_first", self.timezone_buttons(skip=True))
+        asked = self.domain.matcher.match(text[:1000])
+        if asked.intent is not None or asked.not_covered is not None or "?" in text:
+            return None  # a question: answered as usual, and the time-zone step stays open
+        return await self._resolve(session, sender, user, text, skip=skip)
 
     async def _resolve(
         self, session: AsyncSession, sender: Sender, user: UserRecord, text: str, *, skip: bool = False

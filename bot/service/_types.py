@@ -15,6 +15,7 @@ class Sender:
     chat_id: int
     first_name: str = ""
     private: bool = True
+    language_code: str | None = None  # Telegram's IETF tag ("en", "pt-br"): its region hints the country
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Open a ``Database`` once, then use one ``session()`` per unit of work; it commit
         user = await get_or_create_user(session, user_id, chat_id, now)
 """
 
-from bot.storage._database import Database, check_database, default_database_url
+from bot.storage._database import Database, check_database, default_database_url, storage_problem
 from bot.storage.migrate import downgrade, upgrade, upgrade_sync
 from bot.storage.records import (
     ClaimedReminder,
@@ -108,6 +108,7 @@ __all__ = [
     "set_blocked",
     "set_dialog",
     "set_scan_timezone",
+    "storage_problem",
     "top_unanswered",
     "update_user",
     "upgrade",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,37 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """Tell whether ``exc`` means the database cannot be used right now: ``full``, ``unavailable`` or None.
+
+    ``full`` is SQLite's "database or disk is full" (or ENOSPC); ``unavailable`` is a refused, dropped or
+    timed-out connection, or a server shutting down. Anything else (a bug, a constraint) is None.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return "full"
+        message = str(current).lower() if isinstance(current, (DBAPIError, OSError)) else ""
+        if "disk is full" in message or "database or disk is full" in message:
+            return "full"
+        if isinstance(current, (OperationalError, InterfaceError)) or (
+            isinstance(current, DBAPIError) and current.connection_invalidated
+        ):
+            return "unavailable"
+        if isinstance(current, (ConnectionError, TimeoutError)) or (
+            isinstance(current, OSError) and current.errno is not None
+        ):
+            return "unavailable"
+        if type(current).__module__.startswith("asyncpg") and (
+            "connection" in type(current).__name__.lower() or "shutdown" in type(current).__name__.lower()
+        ):
+            return "unavailable"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 async def check_database(db: Database, seconds: float = 5.0) -> bool:

@@ -73,6 +73,8 @@ class User(Base):
     medicine: Mapped[str | None] = mapped_column(String(64), nullable=True)
     depth_pref: Mapped[str] = mapped_column(String(1), default="A", server_default="A")
     date_order: Mapped[str] = mapped_column(String(3), default="DMY", server_default="DMY")
+    # False until the patient picks an order: numeric dates then follow the time zone's custom.
+    date_order_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updates_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
@@ -82,6 +84,11 @@ class User(Base):
     two_hours_before: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     last_level: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # ISO 3166 code the user chose for the safety numbers (stored only with consent).
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # The last crisis or urgent reply, so that "she says she's fine" right after it is not lost.
+    alarm_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    alarm_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         CheckConstraint(_in_list("profile", PROFILE_VALUES), name="profile"),
@@ -185,7 +192,9 @@ class Reminder(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims so far
+    # Claims that ended with delivery unknown (a timeout or 5xx after sending, a lease that ran out).
+    unconfirmed_claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
@@ -213,6 +222,15 @@ class Reminder(Base):
             postgresql_where=text(CLAIMED_PREDICATE),
         ),
     )
+
+
+class HandledUpdate(Base):
+    """An update id some replica has taken, kept for a day so a redelivery is processed once."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 # -- care teams ---------------------------------------------------------------------------------

@@ -30,6 +30,10 @@ class UserRecord:
     two_hours_before: bool
     last_intent: str | None
     last_level: str | None
+    country: str | None = None
+    alarm_kind: str | None = None
+    alarm_at: datetime | None = None
+    date_order_chosen: bool = False
 
     @property
     def lead_days_list(self) -> tuple[int, ...]:
@@ -112,6 +116,7 @@ class ReminderRecord:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    unconfirmed_claims: int = 0
 
 
 class NewReminder(NamedTuple):
@@ -143,6 +148,7 @@ class ClaimedReminder:
     paused: bool
     reminders_enabled: bool
     blocked: bool
+    unconfirmed_claims: int = 0  # earlier claims of this row whose delivery is unknown
 
 
 # -- care teams ---------------------------------------------------------------------------------

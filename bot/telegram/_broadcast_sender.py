@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from telegram import Bot, LinkPreviewOptions
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest
 
 from bot.conversation import Reply
 from bot.dispatch import BroadcastSendFn, NotifyFn, OutgoingBroadcast, SendOutcome, SendResult
 from bot.telegram._deliver import keyboard_markup, send_reply
+from bot.telegram._sender import classify_send_error
 
 logger = logging.getLogger(__name__)
-
-_GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
 
 
 def broadcast_send(bot: Bot) -> BroadcastSendFn:
     """Return a sender for broadcast messages that posts with ``bot`` (and so through its rate limiter).
 
-    Anything but the Bot API's own errors propagates: the dispatcher records it as failed.
+    Errors are classified exactly as for reminders (``classify_send_error``).
     """
 
     async def send(chat_id: int, message: OutgoingBroadcast) -> SendResult:
@@ -31,22 +29,10 @@ def broadcast_send(bot: Bot) -> BroadcastSendFn:
                 link_preview_options=LinkPreviewOptions(is_disabled=not message.link_preview),
                 allow_paid_broadcast=True if message.paid else None,
             )
-        except Forbidden:
-            return SendResult(SendOutcome.BLOCKED)
-        except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
-            return SendResult(SendOutcome.RETRY_AFTER, seconds)
-        except ChatMigrated:
-            return SendResult(SendOutcome.REJECTED)
-        except BadRequest as exc:  # a subclass of NetworkError: check it first
-            if any(reason in exc.message.lower() for reason in _GONE):
-                return SendResult(SendOutcome.BLOCKED)
-            logger.warning("the Bot API refused a broadcast: %s", exc.message)
-            return SendResult(SendOutcome.REJECTED)
-        except (TimedOut, NetworkError) as exc:
-            logger.info("network error sending a broadcast: %s", type(exc).__name__)
-            return SendResult(SendOutcome.TRANSIENT)
+        except Exception as exc:
+            result = classify_send_error(exc)
+            logger.info("a broadcast was not delivered: %s", result.error)
+            return result
         return SendResult(SendOutcome.SENT)
 
     return send

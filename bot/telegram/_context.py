@@ -40,6 +40,7 @@ def sender_of(update: Update) -> Sender | None:
         chat_id=chat.id,
         first_name=(user.first_name or "")[:64],
         private=chat.type == ChatType.PRIVATE,
+        language_code=(user.language_code or "")[:16] or None,
     )
 
 

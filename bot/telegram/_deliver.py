@@ -9,6 +9,7 @@ from telegram.error import BadRequest
 
 from bot.conversation import Keyboard, Reply
 from bot.service import Response
+from bot.telegram.handlers.events import note_response
 from bot.telegram_html import split_message, to_plain_text
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
 
 async def deliver(bot: Bot, chat_id: int, response: Response, query: CallbackQuery | None = None) -> None:
     """Send everything in ``response``; with a button press, answer the query and edit where asked."""
+    note_response(response)
     replies = list(response.replies)
     if query is not None:
         toast = to_plain_text(response.toast)[:MAX_TOAST] if response.toast else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -19,13 +18,17 @@ from bot.settings import Settings
 from bot.telegram._broadcast_sender import broadcast_send, telegram_notify
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
 from bot.telegram._sender import telegram_send
-from bot.telegram.handlers import buttons, commands, errors, messages, teams
+from bot.telegram.handlers import buttons, commands, errors, events, flood, messages, teams
 from bot.telegram.handlers.teams import WAKE_EVENT
+from bot.telegram.status import start_status_server
 
 logger = logging.getLogger(__name__)
 
 DISPATCHER_TASK = "reminder_dispatcher"
 STOP_EVENT = "dispatcher_stop"
+STATUS_SERVER = "status_server"
+# SIGTERM to exit: orchestrators wait 10 s (Docker) to 30 s (Kubernetes) before SIGKILL.
+DISPATCHER_STOP_SECONDS = 7.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 PAID_RATE = 1000
@@ -34,8 +37,13 @@ PAID_RATE = 1000
 OVERALL_RATE = 29
 
 
-def build_application(settings: Settings, *, clock: Clock = utcnow, dispatch: bool = True) -> AnyApplication:
-    """Build the Telegram application: settings, rate limiter, HTML by default, handlers in order."""
+def build_application(
+    settings: Settings, *, clock: Clock = utcnow, dispatch: bool = True, status_server: bool = False
+) -> AnyApplication:
+    """Build the Telegram application: settings, rate limiter, HTML by default, handlers in order.
+
+    With ``status_server`` and BONEBOT_PORT set, /healthz and /metrics are served while it runs.
+    """
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is required")
     builder = (
@@ -61,16 +69,26 @@ def build_application(settings: Settings, *, clock: Clock = utcnow, dispatch: bo
         await _describe_bot(application)
         if dispatch:
             start_dispatcher(application, clock)
+        if status_server and settings.status_port is not None:
+            application.bot_data[STATUS_SERVER] = await start_status_server(
+                lambda: runtime.database, settings.listen, settings.status_port
+            )
 
     async def post_shutdown(application: AnyApplication) -> None:
         await stop_dispatcher(application)
+        server = application.bot_data.pop(STATUS_SERVER, None)
+        if server is not None:
+            await server.cleanup()
         runtime = application.bot_data.pop(RUNTIME_KEY, None)
         if runtime is not None:
             await runtime.close()
 
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
-    # Order matters: care-team commands and buttons (with /start <code>) before the patient ones, buttons,
-    # then the catch-all text handler last (inside messages).
+    # Order matters: care-team commands and buttons (with /start <code>) before the patient ones, then
+    # commands, buttons, then the catch-all text handler last (inside messages); the
+    # per-update log event opens before all of them and closes after.
+    events.register(application)
+    flood.register(application)
     teams.register(application)
     commands.register(application)
     buttons.register(application)
@@ -131,20 +149,24 @@ def start_dispatcher(application: AnyApplication, clock: Clock = utcnow) -> None
 
 
 async def stop_dispatcher(application: AnyApplication) -> None:
+    """Stop the dispatcher: sends under way finish, claimed reminders not yet sent are handed back."""
     stop = application.bot_data.pop(STOP_EVENT, None)
     task = application.bot_data.pop(DISPATCHER_TASK, None)
     if stop is not None:
         stop.set()
     if task is not None:
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=10)
+        try:
+            await asyncio.wait_for(task, timeout=DISPATCHER_STOP_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            # Claims still held expire with their lease; the next claim counts them as unconfirmed.
+            logger.warning("the reminder dispatcher did not stop in time; its claims will expire")
 
 
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     """Run the bot until interrupted: long polling, or the webhook server."""
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the bot token
-    application = build_application(settings)
+    root = logging.getLogger()
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))  # INFO at least; -v keeps DEBUG
+    application = build_application(settings, status_server=not webhook)
     if webhook:
         from bot.telegram.webhook import run_webhook
 
@@ -155,8 +177,8 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
 
 def run_worker(settings: Settings) -> int:
     """Run the dispatchers alone: no updates are taken, so any number may run beside `bonebot run`."""
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))  # INFO at least; -v keeps DEBUG
     return asyncio.run(_worker(settings))
 
 
@@ -170,8 +192,15 @@ async def _worker(settings: Settings) -> int:
         runtime = await open_runtime(settings)
         application.bot_data[RUNTIME_KEY] = runtime
         reminders, broadcasts = build_dispatchers(application)
+        server = None
+        if settings.status_port is not None:
+            server = await start_status_server(
+                lambda: runtime.database, settings.listen, settings.status_port
+            )
         try:
             await run_dispatch_loop(reminders, broadcasts, stop, settings.dispatch_interval)
         finally:
+            if server is not None:
+                await server.cleanup()
             await runtime.close()
     return 0

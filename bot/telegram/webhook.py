@@ -14,18 +14,21 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 
-from bot.metrics import REGISTRY
+from bot.metrics import REDELIVERED
+from bot.service import utcnow
 from bot.settings import Settings
-from bot.storage import check_database
-from bot.telegram._context import runtime_of, stop_on_signals
+from bot.storage import Database
+from bot.storage import repositories as repo
+from bot.telegram._context import RUNTIME_KEY, stop_on_signals
+from bot.telegram.status import add_status_routes, start_site
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1_000_000
+RECORD_SECONDS = 2.0  # recording an update id must not hold the answer to Telegram for long
 
 
 def webhook_app(application: Any, settings: Settings) -> web.Application:
@@ -40,32 +43,50 @@ def webhook_app(application: Any, settings: Settings) -> web.Application:
             return web.Response(status=413)
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an update")
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError):
+        except web.HTTPRequestEntityTooLarge:
+            raise
+        except Exception:
+            # Anything PTB cannot make an Update of is the sender's problem, never a 500 (Telegram would
+            # retry a 500 for a day).
             return web.Response(status=400)
+        if not await first_delivery(update.update_id):
+            REDELIVERED.inc()
+            return web.Response(status=200)  # another replica (or this one) has it: Telegram may stop
         await application.update_queue.put(update)
         return web.Response(status=200)
 
-    async def healthz(request: web.Request) -> web.Response:
+    async def first_delivery(update_id: int) -> bool:
+        db = database()
+        if db is None:
+            return True
         try:
-            healthy = await check_database(runtime_of(application).database)
-        except RuntimeError:
-            healthy = False
-        return web.Response(status=200 if healthy else 503, text="ok\n" if healthy else "unavailable\n")
+            async with asyncio.timeout(RECORD_SECONDS), db.session() as session:
+                return await repo.take_update(session, update_id, utcnow())
+        except Exception as exc:
+            # Without the database the bot still answers (from memory); a rare double beats silence.
+            logger.warning("could not record update %d: %s", update_id, type(exc).__name__)
+            return True
 
-    async def metrics(request: web.Request) -> web.Response:
-        body = generate_latest(REGISTRY)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    def database() -> Database | None:
+        runtime = application.bot_data.get(RUNTIME_KEY)
+        return runtime.database if runtime is not None else None
 
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     app.router.add_post(path, receive)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
+    add_status_routes(app, database)
     return app
 
 
 async def run_webhook(application: Any, settings: Settings) -> int:
-    """Register the webhook with Telegram and serve until SIGINT/SIGTERM."""
+    """Register the webhook with Telegram and serve until SIGINT/SIGTERM, then stop in order.
+
+    On a signal: stop taking updates (the HTTP server closes; Telegram redelivers anything unanswered to
+    another replica), finish the handlers under way, then stop the dispatcher, which finishes its sends
+    and hands back the reminders it claimed but had not sent.
+    """
     if not settings.webhook_url or not settings.webhook_secret:
         logger.error("webhook mode needs BONEBOT_WEBHOOK_URL and BONEBOT_WEBHOOK_SECRET")
         return 2
@@ -78,10 +99,7 @@ async def run_webhook(application: Any, settings: Settings) -> int:
             settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
         )
         await application.start()
-        runner = web.AppRunner(webhook_app(application, settings))
-        await runner.setup()
-        site = web.TCPSite(runner, settings.listen, settings.port)
-        await site.start()
+        runner = await start_site(webhook_app(application, settings), settings.listen, settings.port)
         logger.info("webhook server listening on %s:%d", settings.listen, settings.port)
         try:
             await stop.wait()

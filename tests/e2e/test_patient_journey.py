@@ -325,13 +325,15 @@ async def test_scan_request_in_words_asks_for_consent_first(harness: Harness) ->
 # -- safety ----------------------------------------------------------------------------------------
 
 
-async def test_urgent_symptoms_come_first_without_buttons(harness: Harness) -> None:
+async def test_urgent_symptoms_come_first_with_only_the_country_choice(harness: Harness) -> None:
     replies = await harness.say("I fell and can't get up")
     assert replies, "no reply to an urgent message"
     urgent = replies[0]
     assert urgent.text is not None and urgent.text.startswith("Please get medical help now.")
-    assert urgent.reply_markup is None and "reply_markup" not in urgent.payload
-    assert all(reply.buttons == [] for reply in replies)
+    # No country is known: the international numbers, and one tap to get the patient's own.
+    assert "112" in urgent.text
+    assert [b["text"] for b in urgent.buttons] == ["Show my country's numbers"]
+    assert all(reply.buttons == [] for reply in replies[1:])
 
 
 async def test_urgent_reply_comes_alone_for_a_patient_returning_after_blocking_the_bot(
@@ -351,7 +353,7 @@ async def test_crisis_mid_reflection_is_answered_and_the_reflection_still_waits(
 
     crisis = only(await harness.say("I want to end my life"))
     assert crisis.text is not None and crisis.text.startswith("Please reach out for help right now.")
-    assert crisis.buttons == []
+    assert [b["callback_data"] for b in crisis.buttons] == ["country"]
     async with harness.session() as session:
         dialog = await repo.get_dialog(session, uid)
         assert await repo.list_journal_entries(session, uid) == []
@@ -369,7 +371,7 @@ async def test_crisis_mid_reflection_is_answered_and_the_reflection_still_waits(
     [
         ("Europe/London", "Call 999", "911"),
         ("America/New_York", "Call 911", "999"),
-        ("UTC", "Call your local emergency number", "999"),
+        ("UTC", "Call 112 (works from mobile phones in most countries)", "999"),
     ],
 )
 async def test_urgent_reply_names_the_emergency_number_of_the_patients_time_zone(

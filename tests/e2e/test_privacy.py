@@ -75,7 +75,8 @@ async def test_unanswered_questions_are_kept_scrubbed_and_unlinked(harness: Harn
     since = harness.clock.now - dt.timedelta(days=1)
     question = "my NHS number is 943 476 5919, email a@b.com, does letrozole cause hair loss"
     reply = only(await harness.say(question))
-    assert reply.text == harness.ui("out_of_scope")
+    # Hair loss is a near-scope topic: "not covered", and still kept for the content report.
+    assert reply.text == harness.ui("not_covered", topic="hair thinning or hair loss", decides="care_team")
     only(
         await harness.say(
             "call me on +44 7700 900123 or @sam_smith, see https://example.org/x, can I dye my hair"

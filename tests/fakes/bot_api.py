@@ -161,6 +161,18 @@ class _Failure:
     remaining: int
 
 
+# What a scripted call does instead of answering normally (see FakeBotApi.script):
+#   "malformed"   handle the call, then answer 200 with a body that is not JSON
+#   "bad_result"  handle the call, then answer 200 {"ok": true, "result": <not the object asked for>}
+#   "hang"        handle the call, then answer only after hang_seconds (the client times out first)
+#   "drop"        handle the call, then close the connection without answering
+#   "drop_before" close the connection without handling the call (nothing is sent)
+#   an int        answer with that HTTP error before handling (429 carries retry_after 1)
+#   None          answer normally
+FAULTS = frozenset({"malformed", "bad_result", "hang", "drop", "drop_before"})
+Step = str | int | None
+
+
 class ApiError(Exception):
     """An error answer of the Bot API."""
 
@@ -242,6 +254,8 @@ class FakeBotApi:
         self._last_message_id: dict[int, int] = {}
         self._callback_queries: set[str] = set()
         self._failures: list[_Failure] = []
+        self._scripts: list[tuple[str, str | None, list[Step]]] = []
+        self.hang_seconds = 30.0
         self._blocked: set[int | str] = set()
         self._delays: dict[str | None, float] = {}
         self._file_ids = itertools.count(1)
@@ -331,6 +345,11 @@ class FakeBotApi:
         self._pending.append(queued)
         self._touch()
         return queued
+
+    def expect_update(self, update: Mapping[str, Any]) -> None:
+        """Learn chats, messages and callback query ids of an update the test posts to a webhook itself."""
+        self._remember_update(update)
+        self.updates.append(dict(update))
 
     async def send_update(
         self,
@@ -477,6 +496,30 @@ class FakeBotApi:
         key = None if chat_id is None else _chat_key(chat_id)
         self._failures.append(_Failure(method.lower(), error_code, description, retry_after, key, times))
 
+    def script(self, method: str, *steps: Step, chat_id: int | str | Mapping[str, Any] | None = None) -> None:
+        """Play ``steps`` on the next calls of ``method`` (optionally only to ``chat_id``), one per call.
+
+        A step is a fault named in FAULTS, an HTTP error code, or None for a normal answer; once the steps
+        run out, calls are answered normally again.
+        """
+        for step in steps:
+            if step is not None and not isinstance(step, int) and step not in FAULTS:
+                raise ValueError(f"unknown fault {step!r}; expected one of {sorted(FAULTS)}, a code or None")
+        key = None if chat_id is None else str(_chat_key(chat_id))
+        self._scripts.append((method.lower(), key, list(steps)))
+
+    def _next_step(self, method: str, params: Mapping[str, Any]) -> Step:
+        chat = params.get("chat_id")
+        for entry in self._scripts:
+            wanted, key, steps = entry
+            if wanted != method.lower() or (key is not None and key != str(chat)):
+                continue
+            step = steps.pop(0)
+            if not steps:
+                self._scripts.remove(entry)
+            return step
+        return None
+
     def block(self, chat_id: int | str | Mapping[str, Any]) -> None:
         """Make every later call to this chat fail with 403, as when the user blocked the bot."""
         self._blocked.add(str(_chat_key(chat_id)))
@@ -590,6 +633,7 @@ class FakeBotApi:
         record = Request(method, params, files)
         self.requests.append(record)
         polling = method == "getUpdates"
+        step = None if polling else self._next_step(method, params)
         if not polling:
             self._inflight += 1
             self._touch()
@@ -599,6 +643,15 @@ class FakeBotApi:
                 raise ApiError(400, "Bad Request: " + "; ".join(problems))
             if not polling:
                 await self._delay(method)
+                if step == "drop_before":
+                    record.ok, record.error_code, record.description = False, None, "dropped before handling"
+                    return self._drop(request)
+                if isinstance(step, int):
+                    retry = {"retry_after": 1} if step == 429 else None
+                    text = "Too Many Requests: retry after 1" if step == 429 else None
+                    raise ApiError(
+                        step, text or _DEFAULT_DESCRIPTIONS.get(step, "Internal Server Error"), retry
+                    )
                 self._inject_failure(method, params)
             call = _Call(
                 method,
@@ -619,6 +672,14 @@ class FakeBotApi:
             return _error_response(ApiError(500, "Internal Server Error"))
         else:
             record.ok, record.result = True, result
+            if step == "malformed":
+                return web.Response(status=200, text="<html>502 upstream</html>", content_type="text/html")
+            if step == "bad_result":
+                return web.json_response({"ok": True, "result": "not the object you asked for"})
+            if step == "hang":
+                await asyncio.sleep(self.hang_seconds)
+            if step == "drop":
+                return self._drop(request)
             return web.json_response({"ok": True, "result": result})
         finally:
             if polling:
@@ -626,6 +687,13 @@ class FakeBotApi:
             else:
                 self._inflight -= 1
                 self._touch()
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        """Close the connection without an answer, as a proxy or a crashing server would."""
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)
 
     def _canonical(self, name: str) -> str | None:
         if self.spec is not None:

@@ -150,7 +150,7 @@ async def test_care_teams_migration_keeps_existing_rows_and_leaves_them_unhashed
     empty_database_url: str,
 ) -> None:
     url = empty_database_url
-    await upgrade(url, "0001")
+    await upgrade(url, "0004_date_order_chosen")
     db = Database.connect(url)
     try:
         async with db.engine.begin() as connection:
@@ -160,13 +160,13 @@ async def test_care_teams_migration_keeps_existing_rows_and_leaves_them_unhashed
                     "VALUES ('can i swim', '2027-01-01 00:00:00')"
                 )
             )
-        await upgrade(url, "0002_care_teams")
+        await upgrade(url, "0005_care_teams")
         async with db.engine.connect() as connection:
             rows = (
                 await connection.execute(text("SELECT normalized_text, asker_hash FROM unanswered_questions"))
             ).all()
         assert [tuple(row) for row in rows] == [("can i swim", None)]
-        await downgrade(url, "0001")
+        await downgrade(url, "0004_date_order_chosen")
         assert "teams" not in await _tables(url)
         assert "unanswered_questions" in await _tables(url)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,38 @@ def test_a_bad_setting_stops_with_one_line_naming_the_variable(tmp_path: Path) -
     assert "BONEBOT_DISPATCH_INTERVAL" in lines[0]
     assert "Traceback" not in run.stderr
     assert run.stdout == ""
+
+
+def test_check_fails_on_a_planted_claim_naming_intent_level_profile_and_sentence(tmp_path: Path) -> None:
+    from bot.content import content_root
+
+    content = tmp_path / "content"
+    for folder in ("intents", "answers"):
+        shutil.copytree(content_root() / folder, content / folder)
+    template = content / "answers" / "what_is_ai.html.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "AIs include anastrozole", "There are three AIs: anastrozole"
+        ),
+        encoding="utf-8",
+    )
+    run = bonebot(tmp_path, "check", BONEBOT_CONTENT_DIR=str(content))
+    assert run.returncode == 1
+    assert "what_is_ai [short, woman_ai]: says 'three AIs'" in run.stderr
+    assert (
+        "“There are three AIs: anastrozole (Arimidex), letrozole (Femara) and exemestane (Aromasin).”"
+        in run.stderr
+    )
+
+
+def test_review_pack_writes_one_html_file(tmp_path: Path) -> None:
+    from bot.content import content_root, content_version
+
+    run = bonebot(tmp_path, "review-pack", "--out", "pack.html")
+    assert run.returncode == 0, run.stderr
+    html = (tmp_path / "pack.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert content_version(content_root()) in html
+    default = bonebot(tmp_path, "review-pack")
+    assert default.returncode == 0, default.stderr
+    assert (tmp_path / f"review-pack-{content_version(content_root())}.html").is_file()

@@ -22,12 +22,14 @@ from bot.content import (
     content_root,
     load_knowledge_base,
 )
-from bot.content._check import check_content
+from bot.content._check import check_content, find_article
 from bot.telegram_html import parse, utf16_length
 
 ROOT = content_root()
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED = REPO_ROOT.parent / "shared" / "content"
+# ../shared/content beside the checkout (or above a worktree), as `bonebot check` finds it.
+_FOUND_ARTICLE = find_article(ROOT)
+SHARED = _FOUND_ARTICLE.parent if _FOUND_ARTICLE else REPO_ROOT.parent / "shared" / "content"
 ARTICLE = SHARED / "article.txt"
 CATALOG = SHARED / "intent-catalog.md"
 ARTICLE_TITLE = "Aromatase inhibitors and long-term bone health"

@@ -122,7 +122,7 @@ class _FixedMatcher:
     def __init__(self, result: MatchResult) -> None:
         self.result = result
 
-    def match(self, text: str) -> MatchResult:
+    def match(self, text: str, verdict: object = None) -> MatchResult:
         return self.result
 
 
@@ -151,8 +151,8 @@ def test_real_near_ties_become_did_you_mean_buttons(conversation: Conversation) 
     for row in read_labelled(REPO_ROOT / "tests" / "data" / "dev.tsv"):
         outcome = conversation.respond(row.question, UserContext())
         match = outcome.match
-        if match is None or not match.near_ties:
-            continue
+        if match is None or not match.near_ties or "turn" in outcome.extra:
+            continue  # a conversation turn (an introduction, a question kind) answers without "did you mean"
         checked += 1
         offered = [a.args[0] for a in _actions(outcome.replies[-1], "topic")]
         assert offered == [c.intent for c in match.near_ties], row.question

@@ -14,6 +14,8 @@ def test_defaults_need_nothing() -> None:
     assert settings.default_timezone == "UTC"
     assert settings.dispatch_interval == 30.0
     assert settings.port == 8080
+    assert settings.status_port is None
+    assert settings.log_format == "auto"
 
 
 def test_reads_every_variable() -> None:
@@ -27,6 +29,7 @@ def test_reads_every_variable() -> None:
             "BONEBOT_DISPATCH_INTERVAL": "5",
             "BONEBOT_PORT": "9090",
             "BONEBOT_LEASE_SECONDS": "15",
+            "BONEBOT_LOG_FORMAT": "JSON",
         }
     )
     assert settings.telegram_token == "123456:ABC-def"
@@ -36,6 +39,8 @@ def test_reads_every_variable() -> None:
     assert settings.default_timezone == "Europe/London"
     assert settings.dispatch_interval == 5.0
     assert settings.port == 9090
+    assert settings.status_port == 9090
+    assert settings.log_format == "json"
     assert settings.lease_seconds == 15.0
 
 
@@ -53,6 +58,7 @@ def test_reads_every_variable() -> None:
         ("BONEBOT_PORT", "99999"),
         ("BONEBOT_LEASE_SECONDS", "0"),
         ("BONEBOT_LEASE_SECONDS", "long"),
+        ("BONEBOT_LOG_FORMAT", "xml"),
     ],
 )
 def test_bad_setting_names_its_variable(name: str, value: str) -> None:

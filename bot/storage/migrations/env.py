@@ -46,6 +46,10 @@ def _configure(**options: Any) -> None:
         render_item=_render_item,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=True,
+        # One transaction for every pending revision on both back ends (Alembic would commit after each one
+        # on SQLite): the lock _serialise takes then covers the whole upgrade, so a second process starting
+        # at the same time waits and finds the schema at head instead of re-running a later revision.
+        transactional_ddl=True,
         **options,
     )
 
@@ -76,9 +80,7 @@ def do_run_migrations(connection: Connection) -> None:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
     try:
-        # One transaction for every pending revision, on SQLite too (Alembic would otherwise commit after
-        # each one there, releasing the lock so a second migrator could start the same revision).
-        _configure(connection=connection, transactional_ddl=True)
+        _configure(connection=connection)
         with context.begin_transaction():
             _serialise(connection)
             context.run_migrations()

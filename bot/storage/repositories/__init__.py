@@ -34,6 +34,7 @@ from bot.storage.repositories.unanswered import (
     repeated_unanswered,
     top_unanswered,
 )
+from bot.storage.repositories.updates import purge_handled_updates_before, take_update
 from bot.storage.repositories.users import (
     USER_FIELDS,
     get_or_create_user,
@@ -69,6 +70,7 @@ __all__ = [
     "mark_reminder_sent",
     "mark_scan_done",
     "purge_dialogs_before",
+    "purge_handled_updates_before",
     "purge_unanswered_before",
     "record_unanswered",
     "release_reminder",
@@ -77,6 +79,7 @@ __all__ = [
     "set_blocked",
     "set_dialog",
     "set_scan_timezone",
+    "take_update",
     "top_unanswered",
     "update_user",
 ]

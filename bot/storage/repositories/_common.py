@@ -78,6 +78,10 @@ def user_record(row: User) -> UserRecord:
         two_hours_before=row.two_hours_before,
         last_intent=row.last_intent,
         last_level=row.last_level,
+        country=row.country,
+        alarm_kind=row.alarm_kind,
+        alarm_at=row.alarm_at,
+        date_order_chosen=row.date_order_chosen,
     )
 
 
@@ -107,4 +111,5 @@ def reminder_record(row: Reminder) -> ReminderRecord:
         attempts=row.attempts,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        unconfirmed_claims=row.unconfirmed_claims,
     )

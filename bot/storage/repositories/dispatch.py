@@ -53,22 +53,28 @@ def _still_claimable(status: str, now: datetime) -> ColumnElement[bool]:
     return and_(Reminder.status == _CLAIMED, Reminder.lease_until <= now)
 
 
-def _claim_values(token: str, lease_until: datetime) -> dict[str, Any]:
-    return {
+def _claim_values(token: str, lease_until: datetime, status: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
         "status": "claimed",
         "claim_token": token,
         "lease_until": lease_until,
         "attempts": Reminder.attempts + 1,
     }
+    if status == "claimed":
+        # The lease ran out with nothing recorded: the holder may have sent it before it died.
+        values["unconfirmed_claims"] = Reminder.unconfirmed_claims + 1
+    return values
 
 
-def postgresql_claim_statement(candidates: Select[int, str, int], token: str, lease_until: datetime) -> Any:
-    """Return the UPDATE … RETURNING that claims the candidates other transactions have not locked."""
+def postgresql_claim_statement(
+    candidates: Select[int, str, int], token: str, lease_until: datetime, status: str = "pending"
+) -> Any:
+    """Return the UPDATE … RETURNING that claims the candidates (in ``status``) others have not locked."""
     locked = candidates.with_only_columns(Reminder.id).with_for_update(skip_locked=True).cte("candidates")
     return (
         update(Reminder)
         .where(Reminder.id == locked.c.id)
-        .values(**_claim_values(token, lease_until))
+        .values(**_claim_values(token, lease_until, status))
         .returning(Reminder.id)
         .execution_options(synchronize_session=False)
     )
@@ -79,11 +85,11 @@ async def _claim_postgresql(
 ) -> list[int]:
     claimed: list[int] = []
     # Stale claims first: they were due before anything still pending.
-    for query in (expired_claims_query, pending_due_query):
+    for query, status in ((expired_claims_query, "claimed"), (pending_due_query, "pending")):
         remaining = limit - len(claimed)
         if remaining <= 0:
             break
-        statement = postgresql_claim_statement(query(now, remaining), token, lease_until)
+        statement = postgresql_claim_statement(query(now, remaining), token, lease_until, status)
         claimed.extend((await session.scalars(statement)).all())
     return claimed
 
@@ -108,7 +114,7 @@ async def _claim_sqlite(
                         Reminder.attempts == attempts,
                         _still_claimable(status, now),
                     )
-                    .values(**_claim_values(token, lease_until))
+                    .values(**_claim_values(token, lease_until, status))
                     .execution_options(synchronize_session=False)
                 )
                 if rowcount(result) == 1:
@@ -167,6 +173,7 @@ async def claim_due_reminders(
             paused=user.paused,
             reminders_enabled=user.reminders_enabled,
             blocked=user.blocked,
+            unconfirmed_claims=reminder.unconfirmed_claims,
         )
         for reminder, scan, user in rows
     ]
@@ -192,17 +199,29 @@ async def mark_reminder_sent(
 
 
 async def mark_reminder(
-    session: AsyncSession, reminder_id: int, claim_token: str, status: str, error_code: str | None = None
+    session: AsyncSession,
+    reminder_id: int,
+    claim_token: str,
+    status: str,
+    error_code: str | None = None,
+    *,
+    unconfirmed: bool = False,
 ) -> bool:
-    """Close a claimed reminder as missed, failed or cancelled with a short error code (never text)."""
+    """Close a claimed reminder as missed, failed or cancelled with a short error code (never text).
+
+    With ``unconfirmed``, the last send may have arrived: it is counted in the row's unconfirmed claims.
+    """
     if status not in FINAL_STATUSES:
         raise ValueError(f"status must be one of {', '.join(FINAL_STATUSES)}")
     if error_code is not None and not _ERROR_CODE.match(error_code):
         raise ValueError("error_code must be a short code such as 'forbidden' or 'bad_request'")
+    values: dict[str, Any] = {"status": status, "last_error": error_code, "lease_until": None}
+    if unconfirmed:
+        values["unconfirmed_claims"] = Reminder.unconfirmed_claims + 1
     result = await session.execute(
         update(Reminder)
         .where(*_owned_claim(reminder_id, claim_token))
-        .values(status=status, last_error=error_code, lease_until=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
@@ -214,20 +233,32 @@ async def release_reminder(
     claim_token: str,
     retry_at: datetime,
     error_code: str | None = None,
+    *,
+    unconfirmed: bool = False,
+    unsent: bool = False,
 ) -> bool:
-    """Hand a claimed reminder back as pending, due again at ``retry_at`` (backoff, 429 retry_after)."""
+    """Hand a claimed reminder back as pending, due again at ``retry_at`` (backoff, 429 retry_after).
+
+    With ``unconfirmed``, the send may have arrived: it counts against the row's unconfirmed retries.
+    With ``unsent``, nothing was tried: the claim does not count as an attempt.
+    """
     if error_code is not None and not _ERROR_CODE.match(error_code):
         raise ValueError("error_code must be a short code such as 'retry_after'")
+    values: dict[str, Any] = {
+        "status": "pending",
+        "due_at": require_aware(retry_at, "retry_at"),
+        "claim_token": None,
+        "lease_until": None,
+        "last_error": error_code,
+    }
+    if unconfirmed:
+        values["unconfirmed_claims"] = Reminder.unconfirmed_claims + 1
+    if unsent:
+        values["attempts"] = Reminder.attempts - 1
     result = await session.execute(
         update(Reminder)
         .where(*_owned_claim(reminder_id, claim_token))
-        .values(
-            status="pending",
-            due_at=require_aware(retry_at, "retry_at"),
-            claim_token=None,
-            lease_until=None,
-            last_error=error_code,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1

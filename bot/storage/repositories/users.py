@@ -15,6 +15,7 @@ from bot.storage.records import UserRecord
 from bot.storage.repositories._common import require_aware, require_timezone, rowcount, upsert, user_record
 
 LEVEL_VALUES: tuple[str, ...] = ("short", *DEPTH_VALUES)
+ALARM_KINDS: tuple[str, ...] = ("crisis", "urgent")
 _LEAD_DAYS = re.compile(r"^(\d{1,3}(,\d{1,3})*)?$")
 _KEY = re.compile(r"^[a-z0-9_]{1,64}$")
 
@@ -57,6 +58,12 @@ def _check_timezone(value: Any) -> Any:
     return require_timezone(value)
 
 
+def _check_country(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("must be a two-letter ISO 3166 country code")
+    return value
+
+
 def _check_lead_days(value: Any) -> Any:
     """Accept ``"7,1"`` or a sequence of day counts; store the canonical text, largest first."""
     if isinstance(value, str):
@@ -78,6 +85,7 @@ USER_FIELDS: dict[str, Callable[[Any], Any]] = {
     "medicine": _optional(_check_key),
     "depth_pref": _one_of(DEPTH_VALUES),
     "date_order": _one_of(DATE_ORDER_VALUES),
+    "date_order_chosen": _check_bool,
     "timezone": _optional(_check_timezone),
     "reminders_enabled": _check_bool,
     "updates_enabled": _check_bool,
@@ -86,6 +94,9 @@ USER_FIELDS: dict[str, Callable[[Any], Any]] = {
     "two_hours_before": _check_bool,
     "last_intent": _optional(_check_key),
     "last_level": _optional(_one_of(LEVEL_VALUES)),
+    "country": _optional(_check_country),
+    "alarm_kind": _optional(_one_of(ALARM_KINDS)),
+    "alarm_at": _optional(lambda value: require_aware(value, "alarm_at")),
 }
 
 

@@ -32,6 +32,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id=message.chat.id,
         first_name=(query.from_user.first_name or "")[:64],
         private=message.chat.type == "private",
+        language_code=(query.from_user.language_code or "")[:16] or None,
     )
     response = await service_of(context).action(sender, query.data)
     await deliver(context.bot, sender.chat_id, response, query)

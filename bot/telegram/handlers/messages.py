@@ -9,8 +9,11 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.metrics import UPDATES
+from bot.storage import storage_problem
 from bot.telegram._context import sender_of, service_of
 from bot.telegram._deliver import deliver
+from bot.telegram.handlers.errors import log_storage_problem
+from bot.telegram.handlers.events import note_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,17 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or sender is None or message.text is None:
         return
     UPDATES.labels(kind="text" if sender.private else "group_text").inc()
-    response = await service_of(context).text(sender, message.text)
+    service = service_of(context)
+    try:
+        response = await service.text(sender, message.text)
+    except Exception as exc:
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        # The database is down or full: answer from the content, say nothing was saved.
+        log_storage_problem(problem, exc)
+        note_outcome("storage_" + problem)
+        response = service.text_without_storage(sender, message.text)
     await deliver(context.bot, sender.chat_id, response)
 
 

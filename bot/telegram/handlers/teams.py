@@ -1,7 +1,7 @@
 """Care teams: /newteam, /team, /teams, /broadcast, /stats, /cancel, ``/start <code>`` and their buttons.
 
-Registered before the patient commands, so that ``/start <code>`` and the team buttons reach the staff
-service; the text pre-handler runs in an earlier group and lets every message it does not take through.
+Registered before the patient handlers, so that ``/start <code>``, the team buttons and the next message of
+a staff flow reach the staff service; any other text goes on to the patient text handler.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from telegram import Bot, CallbackQuery, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -25,6 +24,7 @@ from bot.metrics import UPDATES
 from bot.service import Sender, StaffService, TeamResponse
 from bot.telegram._context import runtime_of, sender_of
 from bot.telegram._deliver import MAX_CAPTION, deliver, keyboard_markup
+from bot.telegram.handlers import messages
 from bot.telegram_html import to_plain_text
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,6 @@ logger = logging.getLogger(__name__)
 MAX_ARGUMENT = 4000
 TEAM_COMMANDS = ("newteam", "team", "teams", "broadcast", "stats", "cancel")
 WAKE_EVENT = "broadcast_wake"
-# Runs before the patient handlers (group 0): a staff flow's next message is taken here.
-STAFF_TEXT_GROUP = -1
 
 
 def staff_of(context: ContextTypes.DEFAULT_TYPE) -> StaffService:
@@ -136,17 +134,17 @@ async def on_team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take the next message of a staff flow (broadcast text, contact details); let anything else through."""
+    """Take the next message of a staff flow (broadcast text, contact details); answer any other as a patient's."""
     message = update.effective_message
     sender = sender_of(update)
-    if message is None or sender is None or message.text is None or not sender.private:
-        return
-    result = await staff_of(context).text(sender, message.text.replace("\x00", ""))
-    if result is None:
+    result = None
+    if message is not None and sender is not None and message.text is not None and sender.private:
+        result = await staff_of(context).text(sender, message.text.replace("\x00", ""))
+    if result is None or sender is None:
+        await messages.on_text(update, context)
         return
     UPDATES.labels(kind="staff_text").inc()
     await send_team_response(context.bot, sender.chat_id, result, context)
-    raise ApplicationHandlerStop
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -155,6 +153,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("start", on_start_code, filters=new_messages, has_args=True))
     app.add_handler(CommandHandler(list(TEAM_COMMANDS), on_team_command, filters=new_messages))
     app.add_handler(CallbackQueryHandler(on_team_button, pattern=r"^(tm|bc|pt):"))
-    app.add_handler(
-        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, on_staff_text), group=STAFF_TEXT_GROUP
-    )
+    # Same group as, and before, the patient text handler: one of the two answers each message.
+    app.add_handler(MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, on_staff_text))

@@ -1,7 +1,7 @@
 """Add care teams: teams, staff, invites, join codes, patient memberships, broadcasts and deliveries.
 
-Revision ID: 0002_care_teams
-Revises: 0001
+Revision ID: 0005_care_teams
+Revises: 0004_date_order_chosen
 Create Date: 2026-11-29
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_care_teams"
-down_revision: str | None = "0001"
+revision: str = "0005_care_teams"
+down_revision: str | None = "0004_date_order_chosen"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

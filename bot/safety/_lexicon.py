@@ -1,0 +1,78 @@
+"""Crisis, urgent and overdose phrases in the other languages BoneBot recognises (a data file)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from bot.safety._rules import CRISIS, URGENT, RuleHit
+
+DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "safety_lexicon.yaml"
+_KINDS = ("crisis", "urgent", "overdose")
+
+
+class LexiconError(ValueError):
+    """Raise when the lexicon file cannot be used."""
+
+
+def fold(text: str) -> str:
+    """Lowercase, take accents off and squeeze punctuation to spaces, as the lexicon's patterns expect."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s]", " ", bare).split())
+
+
+class Lexicon:
+    """Per-language regular expressions for the three alarm kinds."""
+
+    def __init__(self, patterns: dict[str, dict[str, re.Pattern[str]]]) -> None:
+        self._patterns = patterns
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self._patterns))
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_LEXICON) -> Lexicon:
+        """Read and compile the lexicon, folding the patterns as messages are folded."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise LexiconError(f"cannot read {path}: {exc}") from exc
+        patterns: dict[str, dict[str, re.Pattern[str]]] = {}
+        for language, kinds in data.items():
+            if not isinstance(kinds, dict) or set(kinds) - set(_KINDS):
+                raise LexiconError(f"{path}: {language!r} needs only {', '.join(_KINDS)}")
+            compiled: dict[str, re.Pattern[str]] = {}
+            for kind in _KINDS:
+                sources = [_fold_pattern(str(p)) for p in kinds.get(kind) or []]
+                if not sources:
+                    raise LexiconError(f"{path}: {language!r} has no {kind} patterns")
+                try:
+                    compiled[kind] = re.compile("|".join(f"(?:{s})" for s in sources))
+                except re.error as exc:
+                    raise LexiconError(f"{path}: {language}/{kind}: {exc}") from exc
+            patterns[str(language)] = compiled
+        return cls(patterns)
+
+    def hit(self, language: str, text: str) -> RuleHit | None:
+        """Return what the lexicon finds in ``text`` written in ``language``, or None."""
+        compiled = self._patterns.get(language)
+        if compiled is None:
+            return None
+        folded = fold(text)
+        if compiled["crisis"].search(folded):
+            return RuleHit(CRISIS, "crisis")
+        if compiled["overdose"].search(folded):
+            return RuleHit(URGENT, "overdose")
+        if compiled["urgent"].search(folded):
+            return RuleHit(URGENT, "injury")
+        return None
+
+
+def _fold_pattern(source: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", source)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

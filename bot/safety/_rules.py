@@ -1,0 +1,293 @@
+"""High-precision rules for messages that need a safety reply before anything else.
+
+The rules run on canonical text (see ``bot.matching._normalize``): "can't" is "cannot", "I'm" is "i am",
+brand names are generic names. Everyday idioms ("these hot flashes are killing me", "dying to know") are
+taken out first, and questions about risk, the past or someone's history do not count as an emergency
+happening now. What the rules miss, the semantic layer (``_semantic``) is there to catch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CRISIS = "crisis"
+URGENT = "urgent"
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A rule's finding: the alarm kind and, for urgent ones, what sort of emergency."""
+
+    kind: str  # CRISIS or URGENT
+    reason: str  # "crisis", "weak_crisis", "overdose", "injury"
+
+
+_CRISIS = [
+    r"\b(want|wanna|wish|going|ready|trying|tempted|plan(ning)?|thinking (about|of)|thought (about|of)) (to )?"
+    r"(die|be dead|end (it|it all|things|my life|everything)|kill (my ?self|me)|not (be here|exist|wake up))",
+    r"\bkill?(ing|s)? (my ?self|me)\b",
+    r"\bkms\b",
+    r"\b(suicid|sucid|suicd|suecid|suiced|sucide|siucid)",
+    r"\bwants? to (die|dye|di|be dead|end it)\b",
+    r"\bno (reason|point) (to|in) (keep going|keeping going|go on|going on|carry on|live|living|be here)\b",
+    r"\bkill?(ing|s)? (herself|himself|themselves|themself)\b",
+    r"\b(goodbye|good bye|suicide) (letter|letters|note|notes)\b",
+    r"\b(what is|whats) the point (of|in) (\w+ ){0,3}(anymore|any more)\b",
+    r"\b(tired|sick) of (fighting|trying|everything|it all)\b",
+    r"\bnever come back\b",
+    r"\b(sleep|go to sleep) (forever|for good|and never)\b",
+    r"\bthinking (about|of) (ending|end) (it|things|my life|everything)\b",
+    r"\b(what is|whats|see) the point (of|in) (living|life|going on|carrying on|being here|anything)\b",
+    r"\bwant (it|this|everything|it all) (all )?to be over\b",
+    r"\b(not|never) wake up\b",
+    r"\bdone with (life|living|everything|it all)\b",
+    r"\bdisappear (for good|forever)\b",
+    r"\b(nobody|no one|noone) (would|will) (miss|notice|care)\b.*\b(gone|dead|died|disappeared)\b",
+    r"\bif i (was|were) (gone|dead)\b",
+    r"\bunalive\b",
+    r"\bend(ing)? (it all|my life|my own life|things for good)\b",
+    r"\b(take|taking|took) my (own )?life\b",
+    r"\b(do not|dont|no longer) want to (live|be alive|be here|exist|wake up|go on|carry on)\b",
+    r"\b(cannot|can not|cant|could not) (go on|carry on|keep going|do this any ?more|take (it|this) any ?more|"
+    r"cope any ?more|live like this)\b",
+    r"\b(no|not any|dont see (the|any)|do not see (the|any)|see no|lost (the|all)) (point|reason|will) "
+    r"(in |to )?(living|live|go(ing)? on|carry(ing)? on|being alive|life|anymore|any more)\b",
+    r"\bno (point|reason) (anymore|any more)\b",
+    r"\bbetter off (dead|without me)\b",
+    r"(?<!did not )(?<!didnt )(?<!not )(?<!never )(?<!without )(?<!nearly )(?<!almost )"
+    r"\b(hurt|hurting|harm|harming|cut|cutting|injure|injuring) (my ?self)\b(?! (when|while) (i |she |he )?(fell|fall|falling|tripped|slipped|gardening|lifting|cleaning|exercising))"
+    r"(?! (in|on|at) (the|a|my) (garden|gym|fall|kitchen|stairs))",
+    r"\bself ?harm",
+    r"\b(tired|sick) of (living|being alive|life)\b",
+    r"\blife (is|isnt|is not) (not )?worth (living|it)\b",
+    r"\b(nothing|nobody|no one) to live for\b",
+    r"\bwant (it|everything|this) (all )?to (end|stop) (for good|forever|permanently)\b",
+    r"\b(give|giving) up on (life|living|everything)\b",
+    r"\bdisappear forever\b",
+    r"\bi am a burden\b",
+]
+
+_CRISIS_EXTRA = [
+    r"\bwant (it|this|everything|it all) (all )?to (end|stop|be over)\b",
+    r"\bwant to (stop|quit) (living|being alive|existing)\b",
+    r"\b(stop|quit) living( like this)?\b.*\b(want|wish|going to|thinking)\b|\b(want|wish|going) to stop living\b",
+    r"\b(wish|hope) i (was|were|would be|could be) dead\b",
+    r"\b(wish|hope) i (would not|did not|do not|never) wake up\b",
+    r"\b(saving|saved|stockpiling|stockpiled|hoarding|hoarded|collecting|stashing|keeping) (up )?(my |her |his |all (my|her|his|the) )?"
+    r"(pills|tablets|meds|medicine|sleeping pills|painkillers)\b",
+    r"\b(wrote|written|writing|left) (a |my |her |his )?(goodbye|farewell|last) (letter|note|message)",
+    r"\b(giving|gave|give) (away )?(all )?(my|her|his) (things|stuff|belongings) away\b|\bgiving away (all )?(my|her|his) (things|stuff|belongings)\b",
+    r"\b(will not|wont|would not) be (around|here) (for|by|much longer|anymore|any more)\b",
+    r"\b(want|going|plan|planning|thinking (about|of)|tempted) (to )?(take|taking) (an )?overdose\b",
+    r"\b(want|going|plan|planning|thinking (about|of)|tempted) (to )?(overdose|overdosing|od)\b",
+    r"\b(take|taking|swallow|swallowing) (them )?all (of )?(my|her|his|the|them|at once)\b.*\b(end|die|gone|over|sleep|for good)\b",
+    r"\b(take|taking|swallow) (all|the whole|a whole|every one of) (my|the) (pills|tablets|meds)\b.*\b(end|die|gone|over|sleep|for good|at once)\b",
+    r"\b(thinking|thought|thoughts) (about|of) (killing|hurting|harming|ending)\b",
+    r"(?<!should i )(?<!can i )(?<!do i )(?<!could i )(?<!ok to )\b(take|taking|swallow|swallowing) (all|the whole|a whole|"
+    r"every one of|all of) (my|the|her|his) (pills|tablets|meds|medicine|sleeping pills|painkillers)\b"
+    r"(?! (in the morning|at night|with food|at the same time|every day|daily|together|with water))",
+    r"\bsuicidal\b",
+    r"\b(jump|jumping) (off|from|in front of)\b",
+    r"\b(hang|hanging) (my ?self|herself|himself)\b",
+    r"\bwant (out|to go to sleep and not)\b",
+    r"\b(everyone|everybody|my family|they|kids) (would|will) be better off\b",
+    r"\bno (way|reason) out\b",
+    r"\b(putting|put|set|setting) (aside|away|by) (my |her |his |all (my|her|his) )?(sleeping )?(pills|tablets|meds|painkillers)\b",
+    r"\b(there are|i have|ive got|i have got|got) enough (pills|tablets|meds)( now)?\b|\benough (pills|tablets) (now|saved|to)\b",
+    r"\b(pills|tablets|meds) (all )?(counted|lined up|laid) out\b",
+    r"\b(my |this is (probably |likely )?(my )?)last (message|text|goodbye)\b",
+    r"\b(ready to go|time to go now|not be here tomorrow|wont see (you|me) again|will not see (you|me) again)\b",
+    r"\b(know|decided|worked out|planned) (how|when|where) (i will|ill|i am going to|im going to|to) (do it|end it|go)\b",
+    r"\b(already )?(know|decided) how i (will|would|am going to) do it\b",
+    r"\b(steer|drive|driving|steering|crash|crashing) (the car )?(into|off) (the |a )?(river|bridge|wall|tree|lorry|truck|cliff|oncoming)\b",
+    r"\b(sorted|sorting|put) (out )?(my|her|his) (affairs|funeral|will)\b.*\b(before|nothing left|ready|end|go)\b",
+    r"\b(nothing|no one|nobody) (left )?(to live for|keeping me here)\b",
+    r"\bsay(ing)? goodbye to (everyone|everybody|all)\b",
+    r"\b(better|easier) (life|lives|off) without me\b",
+    r"\b(sorry for everything)\b.*\b(look after|take care of|goodbye|love you)\b",
+    r"\bno reason (for me )?to be (alive|here)\b",
+    r"\b(keeping|saving|hiding) (them|the pills|the tablets) for (when|later|the end)\b",
+    r"\b(will not|wont|would not|wouldnt) be needing (any of )?(it|them|this|that|my things|anything)\b",
+    r"\b(do not|dont|no longer) want to (keep|go on|carry on) (living|being alive|existing|like this)\b",
+    r"\b(swallow|take|taking|swallowing) the (whole|entire) (box|packet|bottle|lot|strip)\b",
+    r"\bbe done with (it all|everything|life)\b|\b(and|to) be done with it\b.*\b(pills|tablets|box|swallow|end)\b"
+    r"|\b(pills|tablets|box|swallow)\b.*\bbe done with it\b",
+    r"\b(looking|looked|look) up how many (of my |of the )?(tablets|pills)\b",
+    r"\bhow many (of my |of these |of the )?(tablets|pills) (would it take|it would take|does it take|it takes) to\b",
+    r"\b(looking|looked|look) up (ways|how) to (die|end it|kill)\b",
+    r"\bi hate (my ?self|my life)\b.*\b(hurt|cut|harm|end|die|gone)\b",
+]
+
+# Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
+# much i cannot take it anymore"): when an urgent rule also matches, the urgent reply is the right one.
+_WEAK_CRISIS = re.compile(
+    r"\b(cannot|can not|cant|could not) (go on|carry on|keep going|do this any ?more|take (it|this) any ?more|"
+    r"cope any ?more|live like this)\b|\b(tired|sick) of (fighting|trying|everything|it all)\b"
+)
+
+_URGENT = [
+    r"\b(i|i have|ive|i just|she|he|mother|father|partner|just) (fell|fallen|had a (bad |nasty )?fall)\b",
+    r"\b(fell|fallen|a fall|slipped|tripped)\b.*\b(cannot|cant|can not|unable to|not able to|could not) "
+    r"(get up|stand|walk|move|get off)",
+    r"\b(cannot|cant|can not|unable to|not able to|could not) (get up|stand up|stand|walk|move my (leg|legs|arm|hip)"
+    r"|bear (any )?weight|put (any )?weight)",
+    r"\b(broke|broken|break|fracture|cracked|snapped) (my|her|his)\b",
+    r"\b(think|thought|worried|sure|feels like|feel like|looks like|might have|may have|probably) "
+    r"(i|it|it is|its|ive|i have|she|he|that|something)? ?(has |have |is |got )?(a |an )?"
+    r"(broke|broken|fracture|cracked|snapped)",
+    r"\b(possible|possibly|suspected|maybe a|might be a) (fracture|broken|break)",
+    r"\bwhat (do|should) i do (right )?now\b",
+    r"\b(fell|fallen|fall|tripped|slipped)\b.*\b(hurts|hurting|pain|agony|swollen|swelling|bruised|wrong shape|"
+    r"deformed|bleeding|cannot move|cannot stand|cannot walk)\b",
+    r"\b(hurts|pain|agony|swollen)\b.*\b(after|from) (a|the|my) (fall|trip|slip)\b",
+    r"\b(wrong shape|out of shape|looks deformed|bent the wrong way|(weird|odd|strange|funny|wrong) angle)\b",
+    r"\b(fell|fallen|tripped|slipped)\b.*\b(help|ambulance)\b",
+    r"\b(rib|ribs|hip|back|spine|wrist|bone|ankle|leg|knee) (popped|cracked|snapped|gave way|went)\b",
+    r"\b(in|now|such) agony\b",
+    r"\bcannot get (up|off the floor|off the ground|out of bed)\b",
+    r"\b(cannot|unable to|can not) move\b",
+    r"\b(gave out|gave way|went) (with|and) (awful|terrible|severe|sharp|sudden|excruciating) pain\b",
+    r"\b(fell|fallen) (on|onto|to|down|off|over) ",
+    r"\b(legs?|knees?) (will not|wont|would not|cannot) (hold|support|carry) me\b",
+    r"\b(broken|fractured|fracture|cracked|snapped) (hip|wrist|spine|back|leg|arm|rib|ribs|ankle|shoulder|"
+    r"vertebra|neck|pelvis|bone|foot|elbow|collarbone|femur)\b",
+    r"\bsomething (cracked|snapped|popped|broke|went)\b",
+    r"\b(cracked|snapped|popped) in my\b",
+    r"\b(heard|felt) (a |something )?(crack|snap|pop)\b",
+    r"\b(my|her|his) (hip|wrist|spine|back|leg|arm|rib|ribs|ankle|shoulder|vertebra|neck|pelvis|bone) "
+    r"(is|are|feels|looks|might be|may be|could be) (broken|fracture|cracked|snapped|deformed)",
+    r"\b(sudden|severe|excruciating|unbearable|agonising|agonizing|extreme|terrible|awful|intense|crippling|worst)\b"
+    r"( sudden| severe| sharp| stabbing| shooting| bad| terrible| awful)* (back|spine|spinal|hip|rib|chest|groin|neck|"
+    r"leg) (pain|ache|agony)",
+    r"\b(sudden|severe|excruciating|unbearable|agonising|agonizing|extreme|terrible|awful|intense|crippling|worst)\b"
+    r"( sudden| severe| sharp| stabbing| shooting| bad| terrible| awful)* (pain|ache|agony) in (my|her|his) "
+    r"(lower |upper )?(back|spine|hip|ribs?|chest|groin|neck|leg|pelvis)",
+    r"\b(back|spine|hip|chest) (pain|agony) (is )?(so )?(severe|unbearable|excruciating|out of nowhere|suddenly)",
+    r"\bchest pain",
+    r"\b(cannot|cant|can not|struggling to|hard to) breathe\b",
+    r"\b(ambulance|999|911|112|a and e|er now|emergency room)\b",
+    r"\bleg (is )?(twisted|bent|turned) (the wrong way|out|outwards)",
+    r"\bnumb(ness)? (in|down) (my|both) (legs|leg)\b",
+    r"\blost (control of|feeling in) my (bladder|bowels|legs)\b",
+    r"\b(bone|bones) (sticking|poking) out\b",
+]
+
+_URGENT_EXTRA = [
+    r"\b(cannot|can not|cant|could not|unable to) feel (my|her|his) (legs?|feet|foot|toes)\b",
+    r"\b(legs?|feet) (are |is |went |have gone |gone |going )?(numb|dead|weak|tingling|giving way|giving out)\b",
+    r"\b(numb|numbness|tingling|weakness|weak) (in|down|of) (my|her|his|both|the) (legs?|feet|groin|bottom)\b",
+    r"\b(wet|soiled|lost control of) (my|her|his)?self\b.*\bback\b|\bback\b.*\b(wet|soiled) (my|her|his)self\b",
+    r"\b(still|really|keeps?|getting) (hurts?|hurting|painful|sore|worse)\b.*\b(fall|fell)\b|\b(fall|fell)\b.*\b(getting worse|still hurts|worse and worse)\b",
+    r"\b(hip|back|spine|wrist|leg|rib|ribs|ankle|arm|shoulder|pelvis)\b.*\b(swollen|bruised|black and blue|cannot move|will not move|wont move)\b",
+    r"\b(on the floor|on the ground)\b.*\b(cannot|can not|unable|wont|will not|help)\b",
+    r"\b(sudden|suddenly)\b.*\b(back|spine|hip)\b.*\b(pain|agony|hurts|cannot)\b",
+    r"\b(back|spine)\b.*\b(suddenly|all of a sudden|out of nowhere)\b.*\b(pain|agony|hurts|cannot|excruciating)\b",
+    r"\b(pain|agony)\b.*\b(out of nowhere|came on suddenly|all of a sudden|worst (i have|ive) ever)\b",
+    r"\b(worst|most severe) (back |hip )?pain (i have|ive) ever\b",
+    r"\bfelt (something|it) (give|go|crack|snap|pop)\b",
+    r"\b(numb|numbness|no feeling|tingling)\b.*\b(between my legs|groin|bottom|saddle|private parts|down below)\b",
+    r"\b(cannot|cant|unable to) (straighten up|turn over|roll over|take a deep breath|breathe in)\b",
+    r"\b(looks|look|is|is sticking|sticking) (wrong|out|up)\b.*\b(fell|fall|lump|bone)\b|\b(fell|fall)\b.*\b(looks wrong|lump sticking)\b",
+    r"\b(cannot|cant|unable to|not able to) (put|bear) (any )?weight\b",
+    r"\b(cannot|cant|can not) (control|hold) (my|her|his) (bladder|bowels|pee|wee)\b",
+]
+
+# Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
+# with intent ("i want to overdose"), the crisis rules above take them first.
+_OVERDOSE = [
+    r"\boverdos",
+    r"\b(took|taken|take|swallowed|had|have taken|have had|given|gave)\b( \w+){0,4} "
+    r"(too many|too much|an extra|extra|double|twice|two doses|2 doses|two of|2 of|a second|another) "
+    r"((\w+ ){0,3})?(pills?|tablets?|doses?|medicine|meds|capsules?|of (my|her|his|the) \w+)\b",
+    r"\b(took|taken|swallowed|had|gave|given)\b( \w+){0,3} (my|her|his|the) (pills?|tablets?|dose|medicine|meds)( \w+){0,3} (twice|two times|2 times|again by mistake|by mistake|again)\b",
+    r"\b(took|taken|swallowed|had|gave|given) (\d+|two|three|four|five|six|seven|eight|nine|ten|several|lots of|a handful of|a bunch of|all (of )?(my|her|his|the)) "
+    r"(\w+ ){0,2}(pills?|tablets?|capsules?|doses?|medicine|meds)\b",
+    r"\b(accidentally|accidently|by accident|by mistake|mistakenly) (took|taken|swallowed|double dosed|doubled|had)\b",
+    r"\b(double dosed|doubled up|double dose)\b.*\b(by mistake|accidentally|accidently|today|this morning|last night|what do i do|now)\b",
+    r"\b(child|toddler|kid|baby|son|daughter|grandson|granddaughter|grandchild|grandkid|little one|boy|girl|year old|yr old|yo)\b( \w+){0,8} "
+    r"(swallowed|ate|eaten|has eaten|took|has taken|got into|chewed|might have (swallowed|eaten|taken))\b",
+    r"\b(swallowed|ate|eaten|got into|chewed)\b( \w+){0,4} (pills?|tablets?|medicine|meds|capsules?)\b",
+    r"\b(took|taken|swallowed|had)\b( \w+){0,4} (twice|two times|2 times)\b.*\b(today|this morning|by mistake|accidentally|tonight)\b",
+    r"\b(a |the )?(whole|entire) (weeks?|month s|months?|box|packet|strip)( s)? (worth )?(of )?(pills|tablets|meds|medicine)?\b.*\b(at once|in one go|by mistake|swallowed|took|taken)\b",
+    r"\b(taken|took|swallowed) (every|all the|all of the|all her|all his) (tablet|tablets|pill|pills)\b",
+    r"\b(tablet|pill|pills|tablets) in (her|his|their) mouth\b",
+    r"\b(took|taken|swallowed) (my|her|his) (pills?|tablets?|medicine|meds) by mistake\b",
+    r"\b(swallowed|has swallowed|s swallowed|ate|has eaten) (some|one|two|a few|several|a couple) of (my|her|his|the|grandma s|mum s|mom s)\b",
+]
+
+# Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
+# my wrist years ago, am I at risk?", "my mum broke her hip at 70", "should I stop it, I don't want to break
+# my hip". A present-tense cue ("now", "help", "can't get up") keeps the alarm on.
+_NOT_NOW = re.compile(
+    r"\b(will(?! not)|would(?! not)|could(?! not)|might|if|risk|risks|chance|chances|likely|likelihood|prevent|"
+    r"avoid|odds|how many|percent|worried about|afraid of|scared of|fear of|frightened of|terrified of|"
+    r"in case|what happens|years ago|year ago|months ago|last year|in the past|history|previous|previously|"
+    r"when i was|when she was|when he was|does that|do i need|am i|is that common|is it common|how common|"
+    r"is that usual|is that normal for|(do not|dont|never) want to|so (that )?i (do not|dont)|should i|"
+    r"at (the age of )?\d\d|in her (sixties|seventies|eighties|60s|70s|80s)|runs in (the|my) family|"
+    r"my (grand)?(mother|mum|mom|father|dad|aunt|sister|grandma|granny|nan|nana)\b.*\b(had|died|used to)|"
+    r"so many women|lots of women|people (who|on)|women (who|on)|men (who|on))\b"
+)
+_PRESENT_CUES = re.compile(
+    r"\b(just now|right now|and now|today|this morning|tonight|last night|an hour|minutes ago|yesterday|"
+    r"cannot get up|cannot stand|cannot move|cannot walk|help me|please help|hurts|hurting|swollen|swelling|"
+    r"bleeding|agony|just (fell|broke|had a fall)|on the floor|ambulance)\b"
+)
+
+# Everyday idioms that borrow the words of an emergency. They are removed before the rules read the text,
+# so that "these hot flashes are killing me" is answered as a question about hot flashes. "X is killing me"
+# stays an alarm when X is the person: "i am killing myself", "i will kill myself".
+_IDIOMS = re.compile(
+    r"\b(\w+ )?(is|are|was|were|s|been|keeps?|keep on) (just |literally |absolutely |really |slowly )?killing me\b"
+    r"|\bkilling (me|time)\b(?= (slowly|lol|haha|already|with|this|these|the|every|since|right now|today|at night))"
+    r"|\b(dying|dieing) (to|for) (know|see|hear|find out|get|have|try|ask|read|learn|tell|a|an|some|my)\b"
+    r"|\b(dead|deathly) (tired|bored|on my feet|serious|set on|easy|right|ahead)\b"
+    r"|\b(tired|bored|scared|frightened|worried|sick|terrified|freezing) (to death|stiff)\b"
+    r"|\bworried sick\b|\b(could|would|i would|i could) kill for\b|\bto die for\b"
+    r"|\b(nearly|almost|could have|could of) died (laughing|of (embarrassment|shame|boredom|fright))\b"
+    r"|\bthe death of me\b|\bkill (two birds|the pain|the bugs|the germs|cancer cells|the cells)\b"
+    r"|\b(will|would|is going to|gonna|going to|is gonna|are going to) kill me (if|when|for|lol|haha)\b"
+    r"|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
+    r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
+    r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
+)
+
+_CRISIS_RE = re.compile("|".join(f"(?:{p})" for p in (*_CRISIS, *_CRISIS_EXTRA)))
+_URGENT_RE = re.compile("|".join(f"(?:{p})" for p in (*_URGENT, *_URGENT_EXTRA)))
+_OVERDOSE_RE = re.compile("|".join(f"(?:{p})" for p in _OVERDOSE))
+
+
+def without_idioms(canonical_text: str) -> str:
+    """Return the text with everyday idioms that sound like emergencies taken out."""
+    return " ".join(_IDIOMS.sub(" ", canonical_text).split())
+
+
+def is_about_now(canonical_text: str) -> bool:
+    """Tell whether an injury message describes something happening now, not a risk, a fear or history."""
+    return not _NOT_NOW.search(canonical_text) or bool(_PRESENT_CUES.search(canonical_text))
+
+
+def rule_hit(canonical_text: str) -> RuleHit | None:
+    """Return what the rules find in a canonical English message, or None."""
+    text = without_idioms(canonical_text)
+    if not text:
+        return None
+    crisis = _CRISIS_RE.search(text)
+    if crisis is not None and not (_WEAK_CRISIS.fullmatch(crisis.group(0)) and _URGENT_RE.search(text)):
+        return RuleHit(CRISIS, "weak_crisis" if _WEAK_CRISIS.fullmatch(crisis.group(0)) else "crisis")
+    if _OVERDOSE_RE.search(text) and is_about_now(text.replace("if ", "")):
+        return RuleHit(URGENT, "overdose")
+    if _URGENT_RE.search(text) and is_about_now(text):
+        return RuleHit(URGENT, "injury")
+    if crisis is not None:
+        return RuleHit(CRISIS, "weak_crisis")
+    return None
+
+
+def safety_intent(canonical_text: str) -> str | None:
+    """Return ``crisis`` or ``urgent_symptoms`` when the rules call for a safety reply, else None."""
+    hit = rule_hit(canonical_text)
+    if hit is None:
+        return None
+    return "crisis" if hit.kind == CRISIS else "urgent_symptoms"

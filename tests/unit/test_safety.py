@@ -1,0 +1,241 @@
+"""The safety layer's parts: rules and idioms, other languages, the gate, numbers by country, its checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.contacts import ContactsError, EmergencyDirectory, country_code
+from bot.content import content_root, load_knowledge_base
+from bot.matching import Matcher
+from bot.safety import CRISIS, URGENT, LanguageGuesser, Lexicon, RuleHit, rule_hit, without_idioms
+from bot.safety._check import check_safety_data, check_safety_lines
+from bot.safety._gate import AlarmGate
+from bot.safety._semantic import BankError, read_bank
+from bot.service._safety import _load_followups
+
+KNOWLEDGE = load_knowledge_base(content_root())
+LEXICAL = Matcher(KNOWLEDGE)  # rules and other-language phrases, no model: fast and deterministic
+
+
+def canonical(text: str) -> str:
+    return LEXICAL.normalizer.analyse(text).corrected
+
+
+def hit_of(text: str) -> RuleHit | None:
+    """Read the text as the detector does: spelling corrected, and as spelled (a fix can spoil a word)."""
+    analysis = LEXICAL.normalizer.analyse(text)
+    return rule_hit(analysis.corrected) or rule_hit(analysis.spelled)
+
+
+# -- rules -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "reason"),
+    [
+        ("i just want it all to end", CRISIS, "crisis"),
+        ("i want to stop living like this", CRISIS, "crisis"),
+        ("ive been saving up my sleeping pills", CRISIS, "crisis"),
+        ("wrote a goodbye letter to my kids", CRISIS, "crisis"),
+        ("im going to take an overdose tonight", CRISIS, "crisis"),
+        ("i cant feel my legs", URGENT, "injury"),
+        ("her back still hurts a week after that fall and its getting worse", URGENT, "injury"),
+        ("i accidentally took 2 pills of arimidex today", URGENT, "overdose"),
+        ("i overdosed on anastrozole by mistake", URGENT, "overdose"),
+        ("my toddler swallowed one of my letrozole tablets", URGENT, "overdose"),
+        ("i fell and my hip hurts so much i cant take it anymore", URGENT, "injury"),
+    ],
+)
+def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
+    hit = hit_of(text)
+    assert hit is not None and (hit.kind, hit.reason) == (kind, reason)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "these hot flashes are killing me",
+        "this scan is killing me, the wait is awful",
+        "my back is killing me since i started arimidex",
+        "dying to know my results",
+        "dead tired all the time",
+        "i could kill for a coffee",
+        "my oncologist will kill me if i miss another scan",
+        "should i stop taking it then?? i dont want to break my hip",
+        "my mum broke her hip at 70, am i at risk",
+        "i broke my wrist five years ago, does that matter",
+        "i had a fall last year but didnt hurt myself",
+        "what happens if i take two tablets by mistake",
+        "im scared of falling and breaking something",
+    ],
+)
+def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
+    assert hit_of(text) is None
+
+
+def test_idioms_are_removed_but_the_person_is_kept() -> None:
+    assert "killing" not in without_idioms("these hot flashes are killing me")
+    assert rule_hit(canonical("i am going to kill myself")) is not None
+    assert rule_hit(canonical("this is killing me and i want to kill myself")) is not None
+
+
+# -- other languages -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("quiero morirme", "es"),
+        ("я не хочу жить", "ru"),
+        ("не хочу більше жити", "uk"),
+        ("je veux mourir", "fr"),
+        ("ich will nicht mehr leben", "de"),
+        ("nie chcę już żyć", "pl"),
+        ("voglio morire", "it"),
+        ("ok", "en"),
+        ("hi", "en"),
+        ("dexa?", "en"),
+        ("how often should i have a dexa scan", "en"),
+    ],
+)
+def test_language_guesser(text: str, language: str) -> None:
+    guesser = LANGUAGE
+    assert guesser.identify(text) == language
+
+
+LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "kind"),
+    [
+        ("es", "quiero morirme", CRISIS),
+        ("es", "me caí y tengo un dolor muy fuerte en la espalda, no puedo moverme", URGENT),
+        ("fr", "je n'en peux plus, je veux en finir", CRISIS),
+        ("de", "ich bin gestürzt und kann nicht aufstehen", URGENT),
+        ("ru", "я не хочу жить", CRISIS),
+        ("pt", "não quero mais viver", CRISIS),
+        ("it", "sono caduta e non riesco ad alzarmi", URGENT),
+        ("pl", "nie chcę już żyć", CRISIS),
+        ("uk", "не хочу більше жити", CRISIS),
+        ("uk", "онук проковтнув мої таблетки", URGENT),
+    ],
+)
+def test_other_language_phrases(language: str, text: str, kind: str) -> None:
+    hit = Lexicon.load().hit(language, text)
+    assert hit is not None and hit.kind == kind
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "mi abuela se rompió la cadera a los 75, tengo más riesgo?"),
+        ("de", "wie oft sollte ich eine knochendichtemessung machen?"),
+        ("fr", "est-ce que le letrozole fait mal aux os ?"),
+    ],
+)
+def test_other_language_questions_raise_nothing(language: str, text: str) -> None:
+    assert Lexicon.load().hit(language, text) is None
+
+
+def test_every_message_of_the_issue_in_another_language_is_an_alarm_without_the_model() -> None:
+    for text in ("quiero morirme", "я не хочу жить", "me caí y tengo un dolor muy fuerte en la espalda"):
+        assert LEXICAL.match(text).safety
+
+
+# -- the gate ----------------------------------------------------------------------------------------
+
+
+def test_the_gate_lets_through_every_alarm_it_must() -> None:
+    alarms = ["nobody would notice if i was gone", "i have enough tablets saved now", "my legs went numb"]
+    calm = ["how often is a dexa scan", "what is a t score", "does letrozole thin bones", "hi", "thanks"]
+    gate = AlarmGate.fit(alarms, calm)
+    assert all(gate.passes(text) for text in alarms)
+    assert not gate.passes("what is a t score")
+
+
+# -- numbers by country ------------------------------------------------------------------------------
+
+
+def test_the_country_comes_from_choice_then_zone_then_language_region_then_default() -> None:
+    directory = EmergencyDirectory.load()
+    assert directory.for_user(country="AU", timezone="Europe/London").emergency == "000"
+    assert directory.for_user(timezone="Europe/London", language_code="pt-br").emergency == "999"
+    assert "192" in directory.for_user(language_code="pt-br").emergency or directory.for_user(
+        language_code="pt-br"
+    ).country.endswith("Brazil")
+    assert directory.for_user(default_timezone="America/Chicago").emergency == "911"
+    fallback = directory.for_user(language_code="en")
+    assert fallback.international and "112" in fallback.emergency
+
+
+def test_the_contacts_table_covers_forty_countries_each_with_a_source() -> None:
+    assert len(EmergencyDirectory.load()) >= 40
+    assert check_safety_data(ordinary=Matcher.ordinary_questions(KNOWLEDGE)) == []
+
+
+def test_an_unquoted_norway_key_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "contacts.yaml"
+    table.write_text('NO: {country: Norway, emergency: "113", crisis: "116 123"}\n', encoding="utf-8")
+    with pytest.raises(ContactsError, match="two-letter"):
+        EmergencyDirectory.load(table)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("Spain", "ES"), ("the united states", "US"), ("germny", "DE"), ("UK", "GB"), ("nowhere land", None)],
+)
+def test_country_names_as_patients_type_them(typed: str, code: str | None) -> None:
+    assert country_code(typed) == code
+
+
+# -- follow-ups --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "downplays"),
+    [
+        ("she says shes fine, can we wait till monday", True),
+        ("its not that bad", True),
+        ("i dont want to make a fuss", True),
+        ("what is a dexa scan", False),
+        ("how does denosumab work", False),
+    ],
+)
+def test_downplaying_is_recognised(text: str, downplays: bool) -> None:
+    assert bool(_load_followups().search(text)) is downplays
+
+
+# -- checks ------------------------------------------------------------------------------------------
+
+
+def test_the_shipped_safety_lines_pass_and_planted_faults_fail() -> None:
+    lines = yaml.safe_load((content_root() / "answers" / "ui" / "safety_languages.yaml").read_text("utf-8"))
+    assert check_safety_lines(lines) == []
+    broken = {k: dict(v) for k, v in lines.items()}
+    del broken["es"]["overdose"]
+    broken["fr"]["crisis_call"] = "Appelez {crisis}."  # no emergency number
+    broken["de"]["urgent"] = "<b>Hilfe {nummer}"
+    broken.pop("uk")
+    problems = "\n".join(check_safety_lines(broken))
+    assert "es lacks overdose" in problems
+    assert "fr.crisis_call must give the numbers" in problems
+    assert "de.urgent uses unknown placeholders" in problems
+    assert "no lines for 'uk'" in problems
+
+
+def test_a_bank_with_an_unknown_class_is_refused(tmp_path: Path) -> None:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text("crisis: [a]\nurgent: [b]\noverdose: [c]\ncalm: [d]\ndose_question: [e]\npanic: [f]\n")
+    with pytest.raises(BankError, match="unknown classes"):
+        read_bank(bank)
+
+
+def test_a_stale_exemplar_cache_is_reported(tmp_path: Path) -> None:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text("crisis: [a]\nurgent: [b]\noverdose: [c]\ncalm: [d]\ndose_question: [e]\n")
+    problems = check_safety_data(bank=bank)
+    assert any("bank.npz is missing" in p for p in problems)
