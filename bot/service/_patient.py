@@ -180,7 +180,10 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             if screening.verdict.ambiguous:
                 # Close to an alarm but not clearly one: answer, and say what to do in an emergency.
                 replies.append(self.conversation.safety_line(context))
-            contacts = await care_team_contacts(self, session, user.id, outcome.replies)
+            # Private chats only: in a group it would tell the others which teams the patient is in.
+            contacts = (
+                await care_team_contacts(self, session, user.id, outcome.replies) if sender.private else None
+            )
             if contacts is not None:
                 replies.append(contacts)
             if outcome.start_flow == "scan" and sender.private:

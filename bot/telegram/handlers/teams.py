@@ -139,7 +139,12 @@ async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     sender = sender_of(update)
     result = None
     if message is not None and sender is not None and message.text is not None and sender.private:
-        result = await staff_of(context).text(sender, message.text.replace("\x00", ""))
+        try:
+            result = await staff_of(context).text(sender, message.text.replace("\x00", ""))
+        except Exception as exc:
+            # The database may be down: the patient handler still answers (safety first) without it.
+            logger.warning("could not check for a staff flow: %s", type(exc).__name__)
+            result = None
     if result is None or sender is None:
         await messages.on_text(update, context)
         return
