@@ -175,6 +175,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"alarm recall:               {report.alarm_recall:.1%}  ({report.alarmed}/{report.alarms}), "
             f"right kind {report.right_kind_rate:.1%}  ({report.right_kind}/{report.alarms})"
         )
+    if report.missed_with_line:
+        print(f"  missed, but the emergency line was added: {report.missed_with_line}")
     if report.calm_rows:
         print(
             f"false alarm rate:           {report.false_alarm_rate:.1%}  ({report.false_alarms}/{report.calm_rows})"
