@@ -1,4 +1,4 @@
-"""Build what every entry point shares: content, database, emergency contacts and the patient service."""
+"""Build what every entry point shares: content, database, emergency contacts, the patient and staff services."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.contacts import EmergencyDirectory
 from bot.domain import Domain, load_domain
 from bot.scheduling import resolve_timezone
-from bot.service import Clock, PatientService, utcnow
+from bot.service import Clock, PatientService, StaffService, utcnow
 from bot.settings import Settings
 from bot.storage import Database, upgrade
 
@@ -25,6 +25,7 @@ class Runtime:
     database: Database
     directory: EmergencyDirectory
     service: PatientService
+    staff: StaffService
 
     async def close(self) -> None:
         await self.database.dispose()
@@ -41,4 +42,5 @@ async def open_runtime(settings: Settings, *, clock: Clock = utcnow, migrate: bo
     # The city table behind /timezone takes about a second to load: do it now, not on a patient's message.
     await asyncio.to_thread(resolve_timezone, "London")
     logger.info("content version %s, %d intents", domain.knowledge.version, len(domain.knowledge.intents))
-    return Runtime(settings, domain, database, directory, service)
+    # The staff service shares the patient service's context (content, database, settings, clock).
+    return Runtime(settings, domain, database, directory, service, StaffService(service))

@@ -32,6 +32,7 @@ class Settings:
     webhook_secret: str | None = None
     listen: str = "0.0.0.0"
     port: int = 8080
+    paid_broadcast: bool = False
     # BONEBOT_PORT given explicitly: polling and worker processes serve /healthz and /metrics on it too.
     status_port: int | None = None
     log_format: str = "auto"  # json, text, or auto: JSON unless stderr is a terminal
@@ -102,10 +103,14 @@ class Settings:
         port_text = get("BONEBOT_PORT") or "8080"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise SettingsError("BONEBOT_PORT must be a port number (1-65535)")
+        paid_text = get("BONEBOT_PAID_BROADCAST") or "0"
+        if paid_text not in {"0", "1"}:
+            raise SettingsError("BONEBOT_PAID_BROADCAST must be 0 or 1")
         log_format = (get("BONEBOT_LOG_FORMAT") or "auto").lower()
         if log_format not in {"auto", "json", "text"}:
             raise SettingsError("BONEBOT_LOG_FORMAT must be json, text or auto")
         return cls(
+            paid_broadcast=paid_text == "1",
             telegram_token=token,
             telegram_api_base_url=base_url,
             database_url=database_url,

@@ -51,10 +51,10 @@ VERBS: dict[str, frozenset[int]] = {
     "qask": frozenset({0}),  # ask for a question to add to the list
     "flowcancel": frozenset({0}),
     "reflect": frozenset({0, 1}),  # reflect[:<prompt key>]
-    "bc": frozenset({2}),
-    "country": frozenset(
-        {0}
-    ),  # ask which country, to show its emergency numbers  # bc:send|cancel:<broadcast id>
+    "bc": frozenset({2, 3}),  # bc:<aud|fmt|prev|change|discard|send|stop>:<broadcast id>[:<audience>]
+    "tm": frozenset({2, 3}),  # tm:<invite|rotate|rotok|keep|leave|leaveok|contact|pick>:<team id>[:<arg>]
+    "pt": frozenset({2}),  # pt:join:<join code> | pt:<nojoin|leave|leaveok|stay>:<team id>
+    "country": frozenset({0}),  # ask which country, to show its emergency numbers
 }
 
 

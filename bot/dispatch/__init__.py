@@ -1,5 +1,15 @@
 """Dispatchers: work the bot does unprompted, driven by the database."""
 
+from bot.dispatch._broadcasts import (
+    BroadcastDispatcher,
+    BroadcastSendFn,
+    BroadcastTick,
+    NotifyFn,
+    OutgoingBroadcast,
+    PerChatLimiter,
+    broadcast_html,
+    run_dispatch_loop,
+)
 from bot.dispatch._messages import reminder_reply
 from bot.dispatch._outcomes import (
     MAX_ATTEMPTS,
@@ -27,15 +37,23 @@ __all__ = [
     "MAX_ATTEMPTS",
     "MAX_CLAIMS",
     "MAX_UNCONFIRMED_RETRIES",
+    "BroadcastDispatcher",
+    "BroadcastSendFn",
+    "BroadcastTick",
     "Decision",
+    "NotifyFn",
+    "OutgoingBroadcast",
+    "PerChatLimiter",
     "ReminderDispatcher",
     "SendFn",
     "SendOutcome",
     "SendResult",
     "TickReport",
     "Verdict",
+    "broadcast_html",
     "decide",
     "exhausted",
     "reminder_reply",
+    "run_dispatch_loop",
     "send_guarded",
 ]

@@ -38,6 +38,7 @@ COMMAND_MENU: tuple[tuple[str, str], ...] = (
     ("mydata", "Everything stored about you"),
     ("forget", "Delete everything stored about you"),
     ("stop", "Pause reminders and updates"),
+    ("teams", "Your care teams"),
     ("sources", "Where my information comes from"),
     ("help", "What I can do"),
     ("start", "Welcome and privacy note"),

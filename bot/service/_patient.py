@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import LEVEL_NAMES, SAFETY_INTENTS
 from bot.conversation import Action, Keyboard, Reply, UserContext, decode
 from bot.metrics import ANSWERS, UNANSWERED
+from bot.service._askers import asker_hash
 from bot.service._base import DIALOG_TTL, ServiceBase
 from bot.service._journal import JournalFlows
 from bot.service._scans import ScanFlows
 from bot.service._settings import SettingsFlows
+from bot.service._team_contacts import care_team_contacts
 from bot.service._types import Document, Response, Sender
 from bot.storage import repositories as repo
 from bot.storage.records import UserRecord
+from bot.storage.repositories.teams import tally_answer
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +163,13 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             outcome = self.conversation.respond(text, context, screening.verdict)
             if outcome.unanswered:
                 UNANSWERED.inc()
-                await repo.record_unanswered(session, outcome.unanswered, self.clock())
+                asker = asker_hash(self.settings, user.id, outcome.unanswered)
+                await repo.record_unanswered(session, outcome.unanswered, self.clock(), asker)
             answered = next((r for r in outcome.replies if r.intent), None)
-            if answered is not None:
+            if answered is not None and answered.intent is not None:
                 ANSWERS.labels(intent=answered.intent, level=answered.level or "short").inc()
+                # A count per topic and month for the care teams' /stats, linked to nobody.
+                await tally_answer(session, self.clock().strftime("%Y-%m"), answered.intent)
             if answered is not None and answered.intent not in SAFETY_INTENTS and sender.private:
                 await repo.update_user(
                     session, user.id, last_intent=answered.intent, last_level=answered.level
@@ -174,6 +180,9 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             if screening.verdict.ambiguous:
                 # Close to an alarm but not clearly one: answer, and say what to do in an emergency.
                 replies.append(self.conversation.safety_line(context))
+            contacts = await care_team_contacts(self, session, user.id, outcome.replies)
+            if contacts is not None:
+                replies.append(contacts)
             if outcome.start_flow == "scan" and sender.private:
                 flow = await self.needs_consent(session, user, "scan", "scan") or await self.scan_flow(
                     session, sender, user, None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
     false,
     text,
     true,
@@ -145,6 +146,9 @@ class UnansweredQuestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     normalized_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # A keyed hash of (question, asker) whose key is not in the database: it tells apart different
+    # askers of one question for the "asked by at least 3 people" rule, and cannot be traced to a user.
+    asker_hash: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Scan(Base):
@@ -227,3 +231,198 @@ class HandledUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# -- care teams ---------------------------------------------------------------------------------
+
+STAFF_ROLES: tuple[str, ...] = ("owner", "staff")
+AUDIENCES: tuple[str, ...] = ("all", "scan30", "woman_ai", "man_trt", "caregiver")
+BROADCAST_STATUSES: tuple[str, ...] = ("draft", "populating", "sending", "done", "cancelled")
+DELIVERY_STATUSES: tuple[str, ...] = (
+    "pending",
+    "claimed",
+    "sent",
+    "blocked",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+
+
+class Team(Base):
+    """A care team: its name and the contact route its patients are shown."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    contact_phone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    contact_hours: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class TeamJoinCode(Base):
+    """A patient join code (the start parameter of the team's link); one per team is live at a time."""
+
+    __tablename__ = "team_join_codes"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, ForeignKey("teams.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index(None, "team_id"),)
+
+
+class StaffMember(Base):
+    """A Telegram user who works for a team."""
+
+    __tablename__ = "staff_members"
+
+    team_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    role: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(_in_list("role", STAFF_ROLES), name="role"),
+        Index(None, "user_id"),
+    )
+
+
+class StaffInvite(Base):
+    """A single-use, expiring code that makes whoever opens it a member of the team's staff."""
+
+    __tablename__ = "staff_invites"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, ForeignKey("teams.id", ondelete="CASCADE"))
+    created_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index(None, "team_id"),)
+
+
+class TeamPatient(Base):
+    """A patient's membership of a care team."""
+
+    __tablename__ = "team_patients"
+
+    team_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "user_id"),)
+
+
+class JoinAttempt(Base):
+    """A failed join-code attempt, kept an hour, so guessing codes can be rate limited per user."""
+
+    __tablename__ = "join_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "user_id", "created_at"),)
+
+
+class AnswerTally(Base):
+    """How many answers each topic got in a month, across everyone (no link to any user)."""
+
+    __tablename__ = "answer_tallies"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Broadcast(Base):
+    """A care team's message to its patients: a job with one delivery row per recipient."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, ForeignKey("teams.id", ondelete="CASCADE"))
+    created_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    audience: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    formatted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    link_preview: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Recipients are copied into deliveries in user-id order, a chunk per transaction; this is the last
+    # user id copied, so any process can carry on after a crash.
+    population_cursor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    scan_before: Mapped[date | None] = mapped_column(Date, nullable=True)
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in_list("status", BROADCAST_STATUSES), name="status"),
+        CheckConstraint(f"audience IS NULL OR {_in_list('audience', AUDIENCES)}", name="audience"),
+        Index(None, "team_id", "created_at"),
+        Index(None, "status"),
+    )
+
+
+class BroadcastDelivery(Base):
+    """One recipient of a broadcast, with its dispatch state (leased claims, as for reminders)."""
+
+    __tablename__ = "broadcast_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(Integer, ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in_list("status", DELIVERY_STATUSES), name="status"),
+        UniqueConstraint("broadcast_id", "user_id"),
+        Index(None, "user_id"),
+        Index(None, "broadcast_id", "status"),
+        Index(
+            "ix_broadcast_deliveries_pending_due_at",
+            "due_at",
+            "id",
+            sqlite_where=text(PENDING_PREDICATE),
+            postgresql_where=text(PENDING_PREDICATE),
+        ),
+        Index(
+            "ix_broadcast_deliveries_claimed_lease_until",
+            "lease_until",
+            "id",
+            sqlite_where=text(CLAIMED_PREDICATE),
+            postgresql_where=text(CLAIMED_PREDICATE),
+        ),
+    )

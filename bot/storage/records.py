@@ -149,3 +149,127 @@ class ClaimedReminder:
     reminders_enabled: bool
     blocked: bool
     unconfirmed_claims: int = 0  # earlier claims of this row whose delivery is unknown
+
+
+# -- care teams ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    """A care team and its contact route."""
+
+    id: int
+    name: str
+    created_at: datetime
+    contact_phone: str | None
+    contact_email: str | None
+    contact_hours: str | None
+
+    @property
+    def has_contact(self) -> bool:
+        """Tell whether the team has set any contact detail."""
+        return bool(self.contact_phone or self.contact_email or self.contact_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """A staff member of a team."""
+
+    team_id: int
+    user_id: int
+    role: str
+    joined_at: datetime
+
+
+class CodeStatus(enum.StrEnum):
+    """What a start code turned out to be."""
+
+    JOIN = "join"  # a live patient join code
+    INVITE = "invite"  # a live staff invite
+    ROTATED = "rotated"  # a join code the team replaced or revoked
+    EXPIRED = "expired"  # a staff invite past its expiry
+    USED = "used"  # a staff invite someone already used
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLookup:
+    """The outcome of looking up a start code, with its team when the code is one of a team's."""
+
+    status: CodeStatus
+    team: TeamRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    """A broadcast job."""
+
+    id: int
+    team_id: int
+    created_by: int | None
+    created_at: datetime
+    status: str
+    audience: str | None
+    text: str
+    formatted: bool
+    link_preview: bool
+    population_cursor: int
+    scan_before: date | None
+    total: int
+    progress_chat_id: int | None
+    progress_message_id: int | None
+    progress_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    reported_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts:
+    """How a broadcast's deliveries stand."""
+
+    pending: int = 0
+    claimed: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.pending
+            + self.claimed
+            + self.sent
+            + self.blocked
+            + self.failed
+            + self.skipped
+            + self.cancelled
+        )
+
+    @property
+    def open(self) -> int:
+        """Return how many deliveries are still to be settled."""
+        return self.pending + self.claimed
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A broadcast delivery leased to one sender, with everything needed to send it."""
+
+    delivery_id: int
+    claim_token: str
+    attempts: int
+    broadcast_id: int
+    broadcast_status: str
+    team_id: int
+    team_name: str
+    text: str
+    formatted: bool
+    link_preview: bool
+    user_id: int
+    chat_id: int
+    paused: bool
+    updates_enabled: bool
+    blocked: bool

@@ -11,13 +11,15 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
-from bot.dispatch import ReminderDispatcher
+from bot.dispatch import BroadcastDispatcher, PerChatLimiter, ReminderDispatcher, run_dispatch_loop
 from bot.runtime import open_runtime
 from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
+from bot.telegram._broadcast_sender import broadcast_send, telegram_notify
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
 from bot.telegram._sender import telegram_send
-from bot.telegram.handlers import buttons, commands, errors, events, flood, messages
+from bot.telegram.handlers import buttons, commands, errors, events, flood, messages, teams
+from bot.telegram.handlers.teams import WAKE_EVENT
 from bot.telegram.status import start_status_server
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ STATUS_SERVER = "status_server"
 DISPATCHER_STOP_SECONDS = 7.0
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+PAID_RATE = 1000
+# A message a second under Telegram's limit: requests reach Telegram a little unevenly, and every 429 stops
+# all sending for its retry_after, which costs far more than the margin.
+OVERALL_RATE = 29
 
 
 def build_application(
@@ -44,7 +50,13 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_token)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .rate_limiter(AIORateLimiter(max_retries=1))
+        # One limiter per process for everything sent (reminders, broadcasts, replies). Paid broadcasts may
+        # go up to 1,000 messages a second; otherwise just under Telegram's 30 a second overall.
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=PAID_RATE if settings.paid_broadcast else OVERALL_RATE, max_retries=1
+            )
+        )
         .concurrent_updates(True)
     )
     if settings.telegram_api_base_url:
@@ -72,10 +84,12 @@ def build_application(
             await runtime.close()
 
     application = builder.post_init(post_init).post_shutdown(post_shutdown).build()
-    # Order matters: commands, buttons, then the catch-all text handler last (inside messages); the
+    # Order matters: care-team commands and buttons (with /start <code>) before the patient ones, then
+    # commands, buttons, then the catch-all text handler last (inside messages); the
     # per-update log event opens before all of them and closes after.
     events.register(application)
     flood.register(application)
+    teams.register(application)
     commands.register(application)
     buttons.register(application)
     messages.register(application)
@@ -94,20 +108,43 @@ async def _describe_bot(application: AnyApplication) -> None:
         logger.warning("could not set the command menu or description: %s", type(exc).__name__)
 
 
-def start_dispatcher(application: AnyApplication, clock: Clock = utcnow) -> None:
-    """Start the reminder dispatcher as a background task of the application."""
+def build_dispatchers(
+    application: AnyApplication, clock: Clock = utcnow
+) -> tuple[ReminderDispatcher, BroadcastDispatcher]:
+    """Build the reminder and broadcast dispatchers of a process, sharing its bot and per-chat limiter."""
     runtime = runtime_of(application)
-    dispatcher = ReminderDispatcher(
+    per_chat = PerChatLimiter()
+    reminders = ReminderDispatcher(
         runtime.database,
         runtime.domain.renderer,
-        telegram_send(application.bot),
+        per_chat.wrap(telegram_send(application.bot)),
         clock,
         lease_seconds=runtime.settings.lease_seconds,
     )
+    broadcasts = BroadcastDispatcher(
+        runtime.database,
+        runtime.domain.renderer,
+        broadcast_send(application.bot),
+        telegram_notify(application.bot),
+        clock,
+        per_chat=per_chat,
+        paid=runtime.settings.paid_broadcast,
+        lease_seconds=runtime.settings.lease_seconds,
+    )
+    return reminders, broadcasts
+
+
+def start_dispatcher(application: AnyApplication, clock: Clock = utcnow) -> None:
+    """Start the reminder and broadcast dispatchers as a background task of the application."""
+    runtime = runtime_of(application)
+    reminders, broadcasts = build_dispatchers(application, clock)
     stop = asyncio.Event()
+    wake = asyncio.Event()
     application.bot_data[STOP_EVENT] = stop
+    application.bot_data[WAKE_EVENT] = wake
     application.bot_data[DISPATCHER_TASK] = asyncio.create_task(
-        dispatcher.run(stop, runtime.settings.dispatch_interval), name=DISPATCHER_TASK
+        run_dispatch_loop(reminders, broadcasts, stop, runtime.settings.dispatch_interval, wake),
+        name=DISPATCHER_TASK,
     )
 
 
@@ -153,20 +190,15 @@ async def _worker(settings: Settings) -> int:
     # post_init: the worker opens its own runtime.
     async with application:
         runtime = await open_runtime(settings)
+        application.bot_data[RUNTIME_KEY] = runtime
+        reminders, broadcasts = build_dispatchers(application)
         server = None
         if settings.status_port is not None:
             server = await start_status_server(
                 lambda: runtime.database, settings.listen, settings.status_port
             )
-        dispatcher = ReminderDispatcher(
-            runtime.database,
-            runtime.domain.renderer,
-            telegram_send(application.bot),
-            utcnow,
-            lease_seconds=settings.lease_seconds,
-        )
         try:
-            await dispatcher.run(stop, settings.dispatch_interval)
+            await run_dispatch_loop(reminders, broadcasts, stop, settings.dispatch_interval)
         finally:
             if server is not None:
                 await server.cleanup()

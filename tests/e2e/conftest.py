@@ -196,7 +196,9 @@ def _shared_domain(root: Path | None = None) -> Domain:
 
 
 @asynccontextmanager
-async def running_bot(database_url: str, database: Database, fake: FakeBotApi) -> AsyncIterator[Harness]:
+async def running_bot(
+    database_url: str, database: Database, fake: FakeBotApi, **settings_overrides: Any
+) -> AsyncIterator[Harness]:
     """Run the whole application with long polling against the fake and yield the harness around it."""
     clock = FakeClock()
     settings = Settings(
@@ -204,6 +206,7 @@ async def running_bot(database_url: str, database: Database, fake: FakeBotApi) -
         telegram_api_base_url=fake.base_url,
         database_url=database_url,
         dispatch_interval=3600,
+        **settings_overrides,
     )
     app = build_application(settings, clock=clock, dispatch=False)
     errors: list[BaseException] = []

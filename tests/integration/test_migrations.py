@@ -144,3 +144,30 @@ async def test_sqlite_migration_leaves_foreign_keys_on_for_later_connections(tmp
             assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
     finally:
         await db.dispose()
+
+
+async def test_care_teams_migration_keeps_existing_rows_and_leaves_them_unhashed(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    await upgrade(url, "0004_date_order_chosen")
+    db = Database.connect(url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO unanswered_questions (normalized_text, created_at) "
+                    "VALUES ('can i swim', '2027-01-01 00:00:00')"
+                )
+            )
+        await upgrade(url, "0005_care_teams")
+        async with db.engine.connect() as connection:
+            rows = (
+                await connection.execute(text("SELECT normalized_text, asker_hash FROM unanswered_questions"))
+            ).all()
+        assert [tuple(row) for row in rows] == [("can i swim", None)]
+        await downgrade(url, "0004_date_order_chosen")
+        assert "teams" not in await _tables(url)
+        assert "unanswered_questions" in await _tables(url)
+    finally:
+        await db.dispose()

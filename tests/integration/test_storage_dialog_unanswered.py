@@ -119,7 +119,12 @@ async def test_unanswered_questions_carry_no_user_link(database: Database) -> No
         columns = await connection.run_sync(
             lambda sync: {column["name"] for column in inspect(sync).get_columns("unanswered_questions")}
         )
-    assert columns == {"id", "normalized_text", "created_at"}
+        foreign_keys = await connection.run_sync(
+            lambda sync: inspect(sync).get_foreign_keys("unanswered_questions")
+        )
+    # asker_hash is a keyed hash of (question, asker) whose key is not stored: it counts distinct askers.
+    assert columns == {"id", "normalized_text", "created_at", "asker_hash"}
+    assert foreign_keys == []
 
 
 async def test_record_unanswered_refuses_empty_text(db_session: AsyncSession) -> None:

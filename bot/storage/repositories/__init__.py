@@ -28,7 +28,12 @@ from bot.storage.repositories.scans import (
     replace_pending_reminders,
     set_scan_timezone,
 )
-from bot.storage.repositories.unanswered import purge_unanswered_before, record_unanswered, top_unanswered
+from bot.storage.repositories.unanswered import (
+    purge_unanswered_before,
+    record_unanswered,
+    repeated_unanswered,
+    top_unanswered,
+)
 from bot.storage.repositories.updates import purge_handled_updates_before, take_update
 from bot.storage.repositories.users import (
     USER_FIELDS,
@@ -69,6 +74,7 @@ __all__ = [
     "purge_unanswered_before",
     "record_unanswered",
     "release_reminder",
+    "repeated_unanswered",
     "replace_pending_reminders",
     "set_blocked",
     "set_dialog",

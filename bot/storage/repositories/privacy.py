@@ -10,13 +10,35 @@ from typing import Any, cast
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import DialogStateRow, JournalEntry, Reminder, SavedQuestion, Scan, User
+from bot.storage.models import (
+    BroadcastDelivery,
+    DialogStateRow,
+    JoinAttempt,
+    JournalEntry,
+    Reminder,
+    SavedQuestion,
+    Scan,
+    StaffMember,
+    Team,
+    TeamPatient,
+    User,
+)
 from bot.storage.repositories._common import reminder_record, rowcount, scan_record, user_record
 
 EXPORT_FORMAT = 1
 
 # Children first, so the count is right even where a back end would not cascade.
-_USER_TABLES: tuple[Any, ...] = (Reminder, Scan, JournalEntry, SavedQuestion, DialogStateRow)
+_USER_TABLES: tuple[Any, ...] = (
+    Reminder,
+    Scan,
+    JournalEntry,
+    SavedQuestion,
+    DialogStateRow,
+    BroadcastDelivery,
+    TeamPatient,
+    StaffMember,
+    JoinAttempt,
+)
 
 
 def _plain(value: Any) -> Any:
@@ -52,6 +74,18 @@ async def export_user_data(session: AsyncSession, user_id: int) -> dict[str, Any
         execution_options={"populate_existing": True},
     )
     dialog = await session.get(DialogStateRow, user_id, populate_existing=True)
+    teams = await session.execute(
+        select(Team.name, TeamPatient.joined_at)
+        .join(TeamPatient, TeamPatient.team_id == Team.id)
+        .where(TeamPatient.user_id == user_id)
+        .order_by(TeamPatient.joined_at)
+    )
+    staff = await session.execute(
+        select(Team.name, StaffMember.role, StaffMember.joined_at)
+        .join(StaffMember, StaffMember.team_id == Team.id)
+        .where(StaffMember.user_id == user_id)
+        .order_by(StaffMember.joined_at)
+    )
     export: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "user": None if user is None else asdict(user_record(user)),
@@ -64,6 +98,8 @@ async def export_user_data(session: AsyncSession, user_id: int) -> dict[str, Any
         ],
         "scans": [asdict(scan_record(row)) for row in scans],
         "reminders": [asdict(reminder_record(row)) for row in reminders],
+        "care_teams": [{"team": name, "joined_at": joined} for name, joined in teams.all()],
+        "staff_of": [{"team": name, "role": role, "joined_at": joined} for name, role, joined in staff.all()],
         "dialog": None
         if dialog is None
         else {
