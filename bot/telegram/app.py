@@ -10,13 +10,14 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.dispatch import ReminderDispatcher
 from bot.runtime import open_runtime
 from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
+from bot.telegram._observe import CountingRateLimiter, TimedUpdateProcessor
 from bot.telegram._sender import telegram_send
 from bot.telegram.handlers import buttons, commands, errors, messages
 
@@ -36,8 +37,9 @@ def build_application(settings: Settings, *, clock: Clock = utcnow, dispatch: bo
         ApplicationBuilder()
         .token(settings.telegram_token)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .rate_limiter(AIORateLimiter(max_retries=1))
-        .concurrent_updates(True)
+        .rate_limiter(CountingRateLimiter(max_retries=1))
+        # PTB's default for concurrent_updates(True), timing each update for bonebot_handler_seconds.
+        .concurrent_updates(TimedUpdateProcessor(256))
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")
