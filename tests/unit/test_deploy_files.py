@@ -479,3 +479,40 @@ def test_systemd_units_run_an_existing_command_as_an_unprivileged_user(unit: str
     build_parser().parse_args(exec_start.group(2).split())  # the command and its arguments exist
     assert re.search(r"^User=bonebot$", text, re.MULTILINE)
     assert "NoNewPrivileges=true" in text
+
+
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed here")
+    units = sorted(DEPLOY.glob("*.service")) + sorted(DEPLOY.glob("*.timer"))
+    assert {unit.name for unit in units} >= {
+        "bonebot.service",
+        "bonebot-backup.service",
+        "bonebot-backup.timer",
+    }
+    bonebot = _tool("bonebot")  # the installed command stands in for /opt/bonebot/.venv/bin/bonebot
+    for unit in units:
+        text = unit.read_text().replace("/opt/bonebot/.venv/bin/bonebot", bonebot)
+        (tmp_path / unit.name).write_text(text)
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", *(str(tmp_path / unit.name) for unit in units)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Unknown keys and bad values are only warnings to systemd: any output at all is a failure here.
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_backup_unit_runs_the_backup_command_into_a_private_folder() -> None:
+    text = (DEPLOY / "bonebot-backup.service").read_text()
+    exec_start = re.search(
+        r"^ExecStart=.*?bonebot db backup \"(/var/backups/bonebot/[^\"]+)\"", text, re.MULTILINE
+    )
+    assert exec_start is not None
+    assert "%%Y" in exec_start.group(1), "a new dated file each run (the command refuses to overwrite)"
+    assert "ReadWritePaths=/var/lib/bonebot /var/backups/bonebot" in text
+    assert "UMask=0077" in text
+    timer = (DEPLOY / "bonebot-backup.timer").read_text()
+    assert re.search(r"^OnCalendar=", timer, re.MULTILINE) and "Persistent=true" in timer
