@@ -307,6 +307,22 @@ def test_compose_puts_caddy_with_tls_in_front_of_the_webhook(compose: dict[str, 
     assert re.search(r"@internal path /healthz /metrics\s+respond @internal 404", caddyfile)
 
 
+def test_caddy_accepts_the_caddyfile(tmp_path: Path) -> None:
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed here (Debian: apt-get install caddy)")
+    result = subprocess.run(
+        [caddy, "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BONEBOT_DOMAIN": "bot.example.org"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Valid configuration" in result.stdout + result.stderr
+
+
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     docker = shutil.which("docker")
     if docker is None:
