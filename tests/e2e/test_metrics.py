@@ -7,7 +7,13 @@ from tests.e2e.conftest import Harness
 
 
 def _value(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
+    """Return the sum of the samples of ``name`` carrying ``labels`` (any values for the other labels)."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
 
 
 async def test_a_question_counts_one_update_its_replies_and_its_handling_time(harness: Harness) -> None:
@@ -34,12 +40,12 @@ async def test_a_button_press_is_timed_as_a_callback_query(harness: Harness) -> 
 
 
 async def test_an_urgent_message_counts_a_safety_reply(harness: Harness) -> None:
-    before = _value("bonebot_safety_replies_total", intent="urgent_symptoms")
+    before = _value("bonebot_safety_replies_total", kind="urgent")
     answers = _value("bonebot_answers_total", intent="dexa_scan", level="short")
     await harness.say("i fell and cant get up")
-    assert _value("bonebot_safety_replies_total", intent="urgent_symptoms") == before + 1
+    assert _value("bonebot_safety_replies_total", kind="urgent") == before + 1
     await harness.say("what is a dexa scan?")
-    assert _value("bonebot_safety_replies_total", intent="urgent_symptoms") == before + 1
+    assert _value("bonebot_safety_replies_total", kind="urgent") == before + 1
     assert _value("bonebot_answers_total", intent="dexa_scan", level="short") == answers + 1
 
 

@@ -154,7 +154,11 @@ def test_dockerfile_puts_the_content_in_the_image_and_checks_it_at_build_time() 
     copied = " ".join(rest for keyword, rest in builder if keyword == "COPY")
     for source in ("pyproject.toml", "bot", "intents", "answers"):
         assert re.search(rf"(^|\s){source}(\s|$)", copied), f"{source} is copied into the builder"
-    assert ("RUN", "/opt/bonebot/bin/bonebot check") in builder
+    runs = [rest for keyword, rest in builder if keyword == "RUN"]
+    assert any(
+        "/opt/bonebot/bin/bonebot check" in run and "/opt/bonebot/bin/bonebot safety-index" in run
+        for run in runs
+    )
 
 
 def test_the_build_context_filter_lets_in_everything_the_dockerfile_copies() -> None:
@@ -190,7 +194,8 @@ def test_the_wheel_the_image_installs_carries_the_content_and_migrations(tmp_pat
     assert intents and {f"bot/_content/intents/{name}" for name in intents} <= names
     assert answers and {n for n in names if n.startswith("bot/_content/answers/")}
     assert len([n for n in names if n.startswith("bot/_content/answers/")]) >= len(answers)
-    assert "bot/data/emergency_contacts.yaml" in names
+    for data in (REPO_ROOT / "bot" / "data").iterdir():
+        assert f"bot/data/{data.name}" in names, "data files, the safety vectors included"
     migrations = {p.name for p in (REPO_ROOT / "bot/storage/migrations/versions").glob("*.py")}
     assert {f"bot/storage/migrations/versions/{name}" for name in migrations} <= names
 
