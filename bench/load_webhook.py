@@ -162,11 +162,9 @@ class BotProcess:
         return self.process.returncode
 
     def log_errors(self) -> int:
-        """Return how many ERROR lines or tracebacks the process logged."""
+        """Return how many ERROR records the process logged (text or JSON log lines)."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return sum(1 for line in text.splitlines() if " ERROR " in line or '"ERROR"' in line) + text.count(
-            "Traceback"
-        )
+        return sum(1 for line in text.splitlines() if " ERROR " in line or '"ERROR"' in line)
 
 
 def start_bot(role: str, fake_base_url: str, database_url: str, workdir: Path) -> BotProcess:
