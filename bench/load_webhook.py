@@ -185,6 +185,8 @@ def start_bot(role: str, fake_base_url: str, database_url: str, workdir: Path) -
             "BONEBOT_LISTEN": "127.0.0.1",
             "BONEBOT_PORT": str(port),
             "BONEBOT_LOG_FORMAT": "text",
+            # As the container image and the systemd units set it: one BLAS thread per process.
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         }
     )

@@ -141,6 +141,8 @@ def test_dockerfile_runs_as_a_non_root_user_with_a_healthcheck_and_a_separate_mi
     healthchecks = [rest for keyword, rest in runtime if keyword == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and "/healthz" in healthchecks[0]
     assert "BONEBOT_PORT" in healthchecks[0]
+    env = " ".join(rest for keyword, rest in runtime if keyword == "ENV")
+    assert "OPENBLAS_NUM_THREADS=1" in env, "one BLAS thread per process (see bench/README.md)"
     entrypoint = [rest for keyword, rest in runtime if keyword == "ENTRYPOINT"]
     command = [rest for keyword, rest in runtime if keyword == "CMD"]
     assert entrypoint == ['["bonebot"]']
