@@ -27,7 +27,7 @@ LAYERS = ("rules", "lexicon", "semantic")
 # on the held-out file. The model separates English best; in other languages the phrases come first and
 # the model must be surer.
 ALARM_MARGIN = {"en": 0.012, "other": 0.02}  # this much nearer an alarm than anything calm: the alarm
-AMBIGUOUS_MARGIN = {"en": -0.006, "other": 0.0}  # nearly as near: answer, and add the emergency line
+AMBIGUOUS_MARGIN = {"en": 0.003, "other": 0.0}  # nearly as near: answer, and add the emergency line
 ALARM_FLOOR = 0.85  # and never on a weak similarity, whatever the margin
 
 
