@@ -175,6 +175,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"alarm recall:               {report.alarm_recall:.1%}  ({report.alarmed}/{report.alarms}), "
             f"right kind {report.right_kind_rate:.1%}  ({report.right_kind}/{report.alarms})"
         )
+    if report.missed_with_line:
+        print(f"  missed, but the emergency line was added: {report.missed_with_line}")
     if report.calm_rows:
         print(
             f"false alarm rate:           {report.false_alarm_rate:.1%}  ({report.false_alarms}/{report.calm_rows})"
@@ -305,6 +307,20 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite database to a file while the bot runs."""
+    from bot.storage.backup import BackupError, backup_sqlite
+
+    settings = _settings()
+    try:
+        pages = backup_sqlite(settings.database_url, Path(args.file))
+    except BackupError as exc:
+        print(f"bonebot db backup: {exc}", file=sys.stderr)
+        return 2
+    print(f"backed up {pages} pages to {args.file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bonebot", description="BoneBot: bone health after aromatase inhibitors."
@@ -342,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db)
+    backup = db_sub.add_parser("backup", help="copy the SQLite database to FILE while the bot runs")
+    backup.add_argument("file", help="the backup file to create (must not exist)")
+    backup.set_defaults(func=cmd_db_backup)
     return parser
 
 

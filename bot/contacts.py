@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from bot._yaml import load_yaml
 from bot.content import EmergencyContacts
 from bot.scheduling.timezones import country_for_timezone
 
@@ -30,7 +31,7 @@ class ContactsError(ValueError):
 
 def _read(path: Path) -> dict[str, object]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ContactsError(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, dict):

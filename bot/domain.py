@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,14 @@ class Domain:
 def load_domain(root: Path | None = None, *, threads: int = 1) -> Domain:
     """Load content from ``root`` (default: the content folders) and build the matcher.
 
-    ``threads``: the safety model's threads; one per bot process, more for batch commands.
+    ``threads``: the safety model's threads; one per bot process, more for batch commands. The domain is
+    read-only once built, so a process builds each one once (a few seconds: content, model, safety index).
     """
-    root = root or content_root()
+    return _load_domain((root or content_root()).resolve(), threads)
+
+
+@functools.cache
+def _load_domain(root: Path, threads: int) -> Domain:
     knowledge = load_knowledge_base(root)
     renderer = Renderer(root, knowledge)
     matcher = Matcher(knowledge, semantic=True, threads=threads)

@@ -12,6 +12,7 @@ from typing import Any
 import textstat
 import yaml
 
+from bot._yaml import load_yaml
 from bot.content._model import (
     ARTICLE_REFERENCE,
     PROFILES,
@@ -290,7 +291,7 @@ def load_denied_claims(root: Path) -> tuple[list[DeniedClaim], list[str]]:
     if not path.is_file():
         return [], [f"intents/{DENIED_CLAIMS_FILE}: missing"]
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         return [], [f"intents/{DENIED_CLAIMS_FILE}: cannot read: {exc}"]
     claims, problems = [], []

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from bot._yaml import load_yaml
 from bot.content._model import (
     GROUPS,
     KINDS,
@@ -46,7 +47,7 @@ def content_version(root: Path) -> str:
 
 def _read_yaml(path: Path, problems: list[str]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         problems.append(f"{path.name}: cannot read: {exc}")
         return None

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from markupsafe import Markup, escape
 
+from bot._yaml import load_yaml
 from bot.content._model import Intent, KnowledgeBase, Medicine
 
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -76,14 +76,12 @@ class Renderer:
         languages_path = self._answers / "ui" / "safety_languages.yaml"
         self._safety_lines: dict[str, dict[str, str]] = {}
         if languages_path.is_file():
-            loaded = yaml.safe_load(languages_path.read_text(encoding="utf-8")) or {}
+            loaded = load_yaml(languages_path.read_text(encoding="utf-8")) or {}
             self._safety_lines = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in loaded.items()}
         labels_path = self._answers / "ui" / "labels.yaml"
         self._labels: dict[str, str] = {}
         if labels_path.is_file():
-            self._labels = {
-                str(k): str(v) for k, v in (yaml.safe_load(labels_path.read_text()) or {}).items()
-            }
+            self._labels = {str(k): str(v) for k, v in (load_yaml(labels_path.read_text()) or {}).items()}
 
     def template_name(self, intent: Intent) -> str:
         return f"{intent.id}.html.j2"

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot._yaml import load_yaml
 from bot.content import KnowledgeBase
 from bot.matching import Normalizer, fold
 
@@ -149,7 +150,7 @@ class Dialogue:
         """Load ``root/intents/_dialogue.yaml``."""
         path = root / "intents" / "_dialogue.yaml"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise DialogueError(f"{path}: cannot read: {exc}") from exc
         if not isinstance(data, dict):

@@ -54,6 +54,7 @@ class EvalReport:
     # Alarms in languages BoneBot does not read: [rows, replies that carried the numbers].
     other_language_alarms: list[int] = field(default_factory=lambda: [0, 0])
     missed: list[tuple[int, str, str]] = field(default_factory=list)  # line, expected, predicted
+    missed_with_line: int = 0  # missed alarms answered with the emergency line added
     false_alarm_lines: list[tuple[int, str]] = field(default_factory=list)  # line, predicted
 
     @property
@@ -105,6 +106,7 @@ class EvalReport:
             "alarm_right_kind": round(self.right_kind_rate, 4),
             "false_alarm_rate": round(self.false_alarm_rate, 4),
             "alarm_rows": self.alarms,
+            "missed_alarms_with_emergency_line": self.missed_with_line,
             "non_alarm_rows": self.calm_rows,
             "other_language_alarms": {
                 "rows": self.other_language_alarms[0],
@@ -200,6 +202,9 @@ def evaluate(matcher: Matcher, rows: Iterable[LabelledQuestion]) -> EvalReport:
                 counts[2] += right
             if not right:
                 report.missed.append((row.line, row.intent, predicted or OUT_OF_SCOPE))
+                report.missed_with_line += (
+                    not alarm and result.verdict is not None and result.verdict.ambiguous
+                )
         else:
             counts = report.calm_by_language.setdefault(row.language, [0, 0])
             counts[0] += 1

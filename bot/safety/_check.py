@@ -6,6 +6,7 @@ import string
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot._yaml import load_yaml
 from bot.safety._language import SAFETY_LANGUAGES
 from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon, LexiconError
 from bot.safety._semantic import (
@@ -108,9 +109,8 @@ def check_safety_data(
             problems.append(
                 f"{DEFAULT_CONTACTS_PATH.name}: {len(directory)} countries, fewer than {MIN_COUNTRIES}"
             )
-        import yaml
 
-        rows = yaml.safe_load(DEFAULT_CONTACTS_PATH.read_text(encoding="utf-8")) or {}
+        rows = load_yaml(DEFAULT_CONTACTS_PATH.read_text(encoding="utf-8")) or {}
         for code, row in rows.items():
             if not isinstance(row, dict) or not str(row.get("source", "")).strip():
                 problems.append(f"{DEFAULT_CONTACTS_PATH.name}: {code} has no source")

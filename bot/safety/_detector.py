@@ -23,9 +23,11 @@ logger = logging.getLogger(__name__)
 INTENTS = {CRISIS: "crisis", URGENT: "urgent_symptoms"}
 LAYERS = ("rules", "lexicon", "semantic")
 
-# Chosen on tests/data/safety_dev.tsv (see bench/README.md); never on the held-out file.
-ALARM_MARGIN = 0.005  # an alarm class this much nearer than any calm class raises the alarm
-AMBIGUOUS_MARGIN = -0.008  # nearly as near as calm: answer, and add the emergency line
+# Chosen on the tuning halves, tests/data/safety_dev.tsv and safety_val.tsv (scripts/tune_safety.py); never
+# on the held-out file. The model separates English best; in other languages the phrases come first and
+# the model must be surer.
+ALARM_MARGIN = {"en": 0.012, "other": 0.02}  # this much nearer an alarm than anything calm: the alarm
+AMBIGUOUS_MARGIN = {"en": 0.003, "other": 0.0}  # nearly as near: answer, and add the emergency line
 ALARM_FLOOR = 0.85  # and never on a weak similarity, whatever the margin
 
 
@@ -66,8 +68,8 @@ class SafetyDetector:
         gate: AlarmGate | None = None,
         *,
         layers: Sequence[str] = LAYERS,
-        alarm_margin: float = ALARM_MARGIN,
-        ambiguous_margin: float = AMBIGUOUS_MARGIN,
+        alarm_margin: dict[str, float] | None = None,
+        ambiguous_margin: dict[str, float] | None = None,
         alarm_floor: float = ALARM_FLOOR,
     ) -> None:
         self._canonical_forms = canonical_forms
@@ -76,8 +78,8 @@ class SafetyDetector:
         self.index = index
         self.gate = gate
         self.layers = tuple(layers)
-        self.alarm_margin = alarm_margin
-        self.ambiguous_margin = ambiguous_margin
+        self.alarm_margin = alarm_margin or ALARM_MARGIN
+        self.ambiguous_margin = ambiguous_margin or AMBIGUOUS_MARGIN
         self.alarm_floor = alarm_floor
 
     @property
@@ -144,12 +146,13 @@ class SafetyDetector:
 
     def _semantic_verdict(self, verdict: SafetyVerdict, scores: SemanticScores) -> SafetyVerdict:
         margin = scores.margin
-        if margin >= self.alarm_margin and scores.alarm >= self.alarm_floor:
+        group = ENGLISH if verdict.language == ENGLISH else "other"
+        if margin >= self.alarm_margin[group] and scores.alarm >= self.alarm_floor:
             alarm_class = scores.alarm_class
             kind = CRISIS if alarm_class == "crisis" else URGENT
             reason = "overdose" if alarm_class == "overdose" else "semantic"
             return replace(verdict, kind=kind, reason=reason, layer="semantic", scores=scores)
-        return replace(verdict, ambiguous=margin >= self.ambiguous_margin, scores=scores)
+        return replace(verdict, ambiguous=margin >= self.ambiguous_margin[group], scores=scores)
 
 
 MIN_WORDS = 3

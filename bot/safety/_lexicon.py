@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from bot._yaml import load_yaml
 from bot.safety._rules import CRISIS, URGENT, RuleHit
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "safety_lexicon.yaml"
@@ -39,7 +40,7 @@ class Lexicon:
     def load(cls, path: Path = DEFAULT_LEXICON) -> Lexicon:
         """Read and compile the lexicon, folding the patterns as messages are folded."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = load_yaml(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise LexiconError(f"cannot read {path}: {exc}") from exc
         patterns: dict[str, dict[str, re.Pattern[str]]] = {}

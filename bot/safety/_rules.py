@@ -70,8 +70,9 @@ _CRISIS = [
 
 _CRISIS_EXTRA = [
     r"\bwant (it|this|everything|it all) (all )?to (end|stop|be over)\b",
-    r"\bwant to (stop|quit) (living|being alive|existing)\b",
-    r"\b(stop|quit) living( like this)?\b.*\b(want|wish|going to|thinking)\b|\b(want|wish|going) to stop living\b",
+    r"\bwant to (stop|quit) (living|being alive|existing)\b(?! like (a|an)\b)",
+    r"\b(stop|quit) living( like this)?\b(?! like (a|an)\b).*\b(want|wish|going to|thinking)\b"
+    r"|\b(want|wish|going) to stop living\b(?! like (a|an)\b)",
     r"\b(wish|hope) i (was|were|would be|could be) dead\b",
     r"\b(wish|hope) i (would not|did not|do not|never) wake up\b",
     r"\b(saving|saved|stockpiling|stockpiled|hoarding|hoarded|collecting|stashing|keeping) (up )?(my |her |his |all (my|her|his|the) )?"
@@ -117,6 +118,17 @@ _CRISIS_EXTRA = [
     r"\bhow many (of my |of these |of the )?(tablets|pills) (would it take|it would take|does it take|it takes) to\b",
     r"\b(looking|looked|look) up (ways|how) to (die|end it|kill)\b",
     r"\bi hate (my ?self|my life)\b.*\b(hurt|cut|harm|end|die|gone)\b",
+    r"\b(most painless|least painful|easiest|quickest|fastest|best|surest) way (to go|to die|to end it|to do it|out)\b",
+    r"\b(burn|burned|burnt|cut|scratch|scratched|hit|hurt|bit|punched)\b( \w+){0,4} on purpose\b",
+    r"\bto feel something\b.*\b(burn|cut|scratch|hurt|bleed)|\b(burn|cut|scratch|hurt|bleed)\w*\b.*\bto feel something\b",
+    r"\b(scratching|scratched|cutting|scraping|scraped|picking) (at )?my (wrists?|arms?|thighs?|legs?|skin)\b.*\b(bleed|blood|raw|helps|on purpose)\b",
+    r"\btill (they|it) bleeds?\b",
+    r"\b(have|got|have got) the means\b",
+    r"\b(how long|how many|how much)\b( \w+){0,5} (does it take|would it take|will it take|to take|it takes) to die\b",
+    r"\b(decided|planning|plan|going) not to be (around|here|alive)\b",
+    r"\b(bought|got|have|ordered) the (stuff|rope|pills|tablets|things) (already|now|i need|for it)\b",
+    r"\b(updated|rewrote|finalised|finalized|sorted out|made) my will\b.*\b(cancelled|canceled|calm|ready|passwords|goodbye|sorted)\b",
+    r"\bfeel(ing)? like ending (my|your|their) life\b|\bending my life\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -213,6 +225,9 @@ _OVERDOSE = [
     r"\b(taken|took|swallowed) (every|all the|all of the|all her|all his) (tablet|tablets|pill|pills)\b",
     r"\b(tablet|pill|pills|tablets) in (her|his|their) mouth\b",
     r"\b(took|taken|swallowed) (my|her|his) (pills?|tablets?|medicine|meds) by mistake\b",
+    r"\b(forgot|forgotten|did not remember|didnt remember)\b( \w+){0,4} (took|taken|take|had) (it|them|one|another) again\b",
+    r"\b(took|taken|had) (it|them|my \w+|another one|a second one) again\b.*\b(forgot|mistake|accident|dizzy|sick|what do i do)\b",
+    r"\b(pill|tablet|dose) out again\b.*\b(took|taken|swallowed)\b",
     r"\b(swallowed|has swallowed|s swallowed|ate|has eaten) (some|one|two|a few|several|a couple) of (my|her|his|the|grandma s|mum s|mom s)\b",
 ]
 
@@ -227,7 +242,8 @@ _NOT_NOW = re.compile(
     r"is that usual|is that normal for|(do not|dont|never) want to|so (that )?i (do not|dont)|should i|"
     r"at (the age of )?\d\d|in her (sixties|seventies|eighties|60s|70s|80s)|runs in (the|my) family|"
     r"my (grand)?(mother|mum|mom|father|dad|aunt|sister|grandma|granny|nan|nana)\b.*\b(had|died|used to)|"
-    r"so many women|lots of women|people (who|on)|women (who|on)|men (who|on))\b"
+    r"so many women|lots of women|people (who|on)|women (who|on)|men (who|on)|in (19|20)\d\d|"
+    r"runs? in (the |my )?famil(y|ies)|we joke|skiing|snowboarding|playing (football|rugby|netball))\b"
 )
 _PRESENT_CUES = re.compile(
     r"\b(just now|right now|and now|today|this morning|tonight|last night|an hour|minutes ago|yesterday|"
@@ -248,6 +264,9 @@ _IDIOMS = re.compile(
     r"|\b(nearly|almost|could have|could of) died (laughing|of (embarrassment|shame|boredom|fright))\b"
     r"|\bthe death of me\b|\bkill (two birds|the pain|the bugs|the germs|cancer cells|the cells)\b"
     r"|\b(will|would|is going to|gonna|going to|is gonna|are going to) kill me (if|when|for|lol|haha)\b"
+    r"|\b(do not|dont|did not|didnt|will not|wont) kill me\b.*\b(will|lol|haha)\b|\bif (\w+ ){1,4}(do not|dont) kill me\b"
+    r"|\bkill(ing)? my ?self laughing\b|\b(it|that|this) kills me (to|that|when|how)\b"
+    r"|\b(nearly|almost) fell (off|out of) my (chair|seat|bed)\b|\bbruised (his|her|my|their) (pride|ego)\b"
     r"|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"

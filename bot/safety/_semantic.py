@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from bot._yaml import load_yaml
+
 logger = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
@@ -65,7 +67,7 @@ class BankError(ValueError):
 def read_bank(path: Path = DEFAULT_BANK) -> dict[str, list[str]]:
     """Return the exemplar bank: class name to its exemplar texts."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise BankError(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, dict):

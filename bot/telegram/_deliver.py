@@ -8,6 +8,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest
 
 from bot.conversation import Keyboard, Reply
+from bot.metrics import REPLIES
 from bot.service import Response
 from bot.telegram.handlers.events import note_response
 from bot.telegram_html import split_message, to_plain_text
@@ -33,12 +34,13 @@ def keyboard_markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
-    """Send one reply, split below Telegram's limit; the buttons go with the last part."""
+async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> int:
+    """Send one reply, split below Telegram's limit; the buttons go with the last part. Return the parts."""
     parts = split_message(reply.html)
     for index, part in enumerate(parts):
         markup = keyboard_markup(reply.buttons) if index == len(parts) - 1 else None
         await bot.send_message(chat_id, part, reply_markup=markup, disable_web_page_preview=True)
+    return len(parts)
 
 
 async def deliver(bot: Bot, chat_id: int, response: Response, query: CallbackQuery | None = None) -> None:
@@ -60,6 +62,7 @@ async def deliver(bot: Bot, chat_id: int, response: Response, query: CallbackQue
                         reply_markup=keyboard_markup(first.buttons),
                         disable_web_page_preview=True,
                     )
+                    REPLIES.inc()
                 else:
                     await bot.edit_message_reply_markup(
                         message.chat.id, message.message_id, reply_markup=None
@@ -68,9 +71,10 @@ async def deliver(bot: Bot, chat_id: int, response: Response, query: CallbackQue
                 # "message is not modified" or a message too old to edit: sending anew is the fallback.
                 logger.info("could not edit a message: %s", exc.message)
     for reply in replies:
-        await send_reply(bot, chat_id, reply)
+        REPLIES.inc(await send_reply(bot, chat_id, reply))
     if response.document is not None:
         await send_document(bot, chat_id, response)
+        REPLIES.inc()
 
 
 async def send_document(bot: Bot, chat_id: int, response: Response) -> None:

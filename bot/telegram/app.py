@@ -9,7 +9,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.dispatch import BroadcastDispatcher, PerChatLimiter, ReminderDispatcher, run_dispatch_loop
 from bot.runtime import open_runtime
@@ -17,6 +17,7 @@ from bot.service import COMMAND_MENU, Clock, utcnow
 from bot.settings import Settings
 from bot.telegram._broadcast_sender import broadcast_send, telegram_notify
 from bot.telegram._context import RUNTIME_KEY, runtime_of, stop_on_signals
+from bot.telegram._observe import CountingRateLimiter, TimedUpdateProcessor
 from bot.telegram._sender import telegram_send
 from bot.telegram.handlers import buttons, commands, errors, events, flood, messages, teams
 from bot.telegram.handlers.teams import WAKE_EVENT
@@ -50,14 +51,15 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_token)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        # One limiter per process for everything sent (reminders, broadcasts, replies). Paid broadcasts may
-        # go up to 1,000 messages a second; otherwise just under Telegram's 30 a second overall.
+        # One limiter per process for everything sent (reminders, broadcasts, replies), counting what still
+        # fails. Paid broadcasts may go up to 1,000 messages a second; otherwise just under Telegram's 30.
         .rate_limiter(
-            AIORateLimiter(
+            CountingRateLimiter(
                 overall_max_rate=PAID_RATE if settings.paid_broadcast else OVERALL_RATE, max_retries=1
             )
         )
-        .concurrent_updates(True)
+        # PTB's default for concurrent_updates(True), timing each update for bonebot_handler_seconds.
+        .concurrent_updates(TimedUpdateProcessor(256))
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")

@@ -160,3 +160,18 @@ async def test_a_crisis_mid_scan_flow_leaves_the_flow_where_it_was(harness: Harn
     async with harness.session() as session:
         user = await repo.get_user(session, harness.user["id"])
     assert user is not None and user.alarm_kind == "crisis"
+
+
+async def test_an_unclear_message_is_answered_with_one_emergency_line_added(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.safety import SafetyVerdict
+    from bot.telegram._context import runtime_of
+
+    detector = runtime_of(harness.app).service.safety.detector
+    # Near an alarm but not clearly one, as the semantic layer would say.
+    monkeypatch.setattr(detector, "assess", lambda text: SafetyVerdict(None, ambiguous=True))
+    replies = await harness.say("what is a dexa scan")
+    assert len(replies) == 2
+    assert "DEXA" in (replies[0].text or "")
+    assert (replies[1].text or "").startswith("If this is an emergency, call 112")

@@ -1,0 +1,93 @@
+"""The safety layer's figures on the safety sets, with every layer and the real model.
+
+Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
+on every half. Today it holds on the dev half (used for tuning the rules, phrases and margins) but not on
+the validation half (used for choosing margins) nor on the held-out half (never used for tuning): those
+are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on them is a strict
+expected failure that turns red the day it is met, so the marker comes off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.domain import Domain, load_domain
+from bot.matching import EvalReport, evaluate, read_labelled
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return load_domain()
+
+
+@pytest.fixture(scope="module")
+def reports(domain: Domain) -> dict[str, EvalReport]:
+    names = ("safety_dev.tsv", "safety_val.tsv", "safety_holdout.tsv")
+    return {name: evaluate(domain.matcher, read_labelled(DATA_DIR / name)) for name in names}
+
+
+def meets_the_issues_bar(figures: EvalReport) -> bool:
+    return (
+        figures.alarm_recall == 1.0 and figures.right_kind_rate >= 0.95 and figures.false_alarm_rate <= 0.01
+    )
+
+
+def test_the_sets_are_big_enough(reports: dict[str, EvalReport]) -> None:
+    dev, holdout = reports["safety_dev.tsv"], reports["safety_holdout.tsv"]
+    assert dev.alarms + holdout.alarms >= 150 and dev.calm_rows + holdout.calm_rows >= 250
+    languages = set(dev.alarms_by_language) & set(holdout.alarms_by_language)
+    assert {"en", "es", "fr", "de", "ru", "pt", "it", "pl", "uk"} <= languages
+
+
+def test_the_tuning_half_meets_the_issues_bar(reports: dict[str, EvalReport]) -> None:
+    figures = reports["safety_dev.tsv"]
+    assert meets_the_issues_bar(figures), (figures.missed, figures.false_alarm_lines, figures.as_dict())
+
+
+@pytest.mark.parametrize(
+    ("name", "recall", "right_kind", "false_alarms"),
+    # Measured when the margins were last chosen (see the closing note): floors, not targets.
+    [("safety_val.tsv", 0.98, 0.98, 0.02), ("safety_holdout.tsv", 0.92, 0.92, 0.025)],
+)
+def test_unseen_halves_do_not_fall(
+    reports: dict[str, EvalReport], name: str, recall: float, right_kind: float, false_alarms: float
+) -> None:
+    figures = reports[name]
+    assert figures.alarm_recall >= recall, figures.missed
+    assert figures.right_kind_rate >= right_kind, figures.missed
+    assert figures.false_alarm_rate <= false_alarms, figures.false_alarm_lines
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 7's bar is not yet met on unseen messages; see the closing note"
+)
+@pytest.mark.parametrize("name", ["safety_val.tsv", "safety_holdout.tsv"])
+def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name: str) -> None:
+    assert meets_the_issues_bar(reports[name])
+
+
+@pytest.mark.parametrize("name", ["safety_dev.tsv", "safety_val.tsv", "safety_holdout.tsv"])
+def test_alarms_in_languages_the_bot_cannot_read_still_get_the_numbers(
+    reports: dict[str, EvalReport], name: str
+) -> None:
+    rows, numbers = reports[name].other_language_alarms
+    assert rows > 0 and numbers == rows
+
+
+@pytest.mark.parametrize(
+    ("name", "top1", "rejection"),
+    # The figures before the safety model (closing note of the earlier issues): they must not fall.
+    [("dev.tsv", 0.973, 0.969), ("holdout.tsv", 0.894, 0.927)],
+)
+def test_the_intent_figures_do_not_fall_with_the_model(
+    domain: Domain, name: str, top1: float, rejection: float
+) -> None:
+    figures = evaluate(domain.matcher, read_labelled(DATA_DIR / name))
+    assert figures.top1_accuracy >= top1 - 0.0005, figures.as_dict()
+    assert figures.rejection_rate >= rejection - 0.0005, figures.as_dict()
+    assert figures.safety_recall == 1.0
+    assert figures.false_alarms == 0, figures.false_alarm_lines
