@@ -28,6 +28,7 @@ from bot.content import Renderer
 from bot.conversation import Action, Button, Reply
 from bot.dispatch._outcomes import SendFn, SendOutcome, SendResult
 from bot.dispatch._reminders import ReminderDispatcher
+from bot.metrics import BROADCAST_DELIVERIES
 from bot.scheduling import retry_backoff
 from bot.storage import Database
 from bot.storage import repositories as repo
@@ -288,12 +289,15 @@ class BroadcastDispatcher:
             except Exception as exc:
                 # Whatever went wrong, it is recorded as failed: never left claimed to be resent without end.
                 logger.error("unexpected error sending a broadcast: %s", type(exc).__name__)
+                BROADCAST_DELIVERIES.labels(outcome=SendOutcome.ERROR.value).inc()
                 await self._close(delivery, "failed", "error")
                 report.failed += 1
                 return
             await self._record(delivery, result, report)
 
     async def _record(self, delivery: ClaimedDelivery, result: SendResult, report: BroadcastTick) -> None:
+        BROADCAST_DELIVERIES.labels(outcome=result.outcome.value).inc()
+
         async def apply(session: AsyncSession) -> None:
             await self._apply(session, delivery, result, report)
 

@@ -21,7 +21,7 @@ SURNAME = "Quillfeather"
 QUESTION = "what is a dexa scan, Quokka-7731?"
 JOURNAL = "Journal words Marmalade-1123 about my sister"
 SAVED = "Question Pineapple-9981 for my oncologist"
-OUT_OF_SCOPE = "Xylophone-4412 recipe for sourdough bread"
+OUT_OF_SCOPE = "Xylophone-4412 what is the capital of peru"
 CRISIS = "I want to end my life tonight Heron-5520"
 CITY = "Europe/London"
 

@@ -14,6 +14,7 @@ from bot.conversation import Reply
 from bot.dispatch import BroadcastDispatcher, OutgoingBroadcast, PerChatLimiter, SendOutcome, SendResult
 from bot.dispatch._broadcasts import MAX_ATTEMPTS
 from bot.domain import load_domain
+from bot.metrics import REGISTRY
 from bot.storage import Database, create_scan, get_or_create_user, get_user
 from bot.storage.repositories import broadcasts as bc
 from bot.storage.repositories import teams
@@ -106,9 +107,21 @@ async def test_outcomes_are_recorded_and_the_sender_gets_one_report(database: Da
     notes = Notes()
     clock = Clock()
     dispatcher = engine(database, send, clock, notes)
+
+    def delivered(outcome: str) -> float:
+        return REGISTRY.get_sample_value("bonebot_broadcast_deliveries_total", {"outcome": outcome}) or 0.0
+
+    before = {outcome: delivered(outcome) for outcome in ("sent", "blocked", "rejected", "error")}
     await dispatcher.tick()
     await dispatcher.tick()
     assert await counts(database, broadcast_id) == {"sent": 1, "blocked": 1, "failed": 2}
+    # The dashboard's broadcast panel counts each delivery's outcome once.
+    assert {outcome: delivered(outcome) - before[outcome] for outcome in before} == {
+        "sent": 1,
+        "blocked": 1,
+        "rejected": 1,
+        "error": 1,
+    }
     async with database.session() as session:
         blocked = await get_user(session, 11)
     assert blocked is not None and blocked.blocked
