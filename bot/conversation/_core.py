@@ -6,6 +6,8 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 
+from markupsafe import Markup
+
 from bot.content import LEVEL_NAMES, LEVELS, AnswerContext, EmergencyContacts, KnowledgeBase, Renderer
 from bot.conversation._actions import Action
 from bot.conversation._dialogue import Dialogue, FollowUp
@@ -410,7 +412,7 @@ class Conversation:
             kind=verdict.kind,
             reason=verdict.reason,
             lines=lines,
-            english=english.html,
+            english=Markup(english.html),  # our own rendered reply, already escaped
         )
         return Reply(html, english.buttons, kind="safety", intent=intent_id, level="short")
 

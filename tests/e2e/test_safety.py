@@ -101,7 +101,8 @@ async def test_alarms_in_other_languages_are_answered_in_that_language_with_numb
     reply = first_text(await harness.say(message, user))
     assert reply.startswith(native)
     assert number in reply
-    assert "In English:" in reply
+    assert "In English:\n" + CRISIS in reply or "In English:\n" + URGENT in reply
+    assert "<b>" not in reply and "&lt;" not in reply
 
 
 async def test_other_languages_get_english_only_with_the_numbers(harness: Harness) -> None:
