@@ -21,7 +21,10 @@ async def test_a_full_sqlite_disk_is_reported_clearly_and_questions_are_still_an
     if database.dialect != "sqlite":
         pytest.skip("SQLite's own 'database or disk is full'")
     await harness.consent()
+    # No free pages left for SQLite to reuse: the next entry must grow the file.
     async with database.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("VACUUM")
         pages = int((await connection.execute(text("PRAGMA page_count"))).scalar_one())
 
     # The disk fills up: SQLite may not grow the file by a single page more (SQLITE_FULL, as on ENOSPC).
@@ -36,10 +39,7 @@ async def test_a_full_sqlite_disk_is_reported_clearly_and_questions_are_still_an
 
     cant_save = harness.ui("cant_save")
     replies: list[str] = []
-    # Pages the migrations freed are reused first: write until the file must grow (each entry needs a page).
-    async with database.engine.connect() as connection:
-        free = int((await connection.execute(text("PRAGMA freelist_count"))).scalar_one())
-    for _ in range(free + 5):
+    for _ in range(5):
         await harness.say("/reflect")
         replies.extend(m.text or "" for m in await harness.say(ENTRY))
         if cant_save in replies:
