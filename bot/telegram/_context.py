@@ -7,7 +7,7 @@ import contextlib
 import signal
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ContextTypes
 
@@ -41,6 +41,20 @@ def sender_of(update: Update) -> Sender | None:
         first_name=(user.first_name or "")[:64],
         private=chat.type == ChatType.PRIVATE,
         language_code=(user.language_code or "")[:16] or None,
+    )
+
+
+def button_sender(query: CallbackQuery) -> Sender | None:
+    """Return who pressed a button and where, or None for inline-mode buttons and messages too old to see."""
+    message = query.message
+    if message is None or query.from_user is None or query.from_user.is_bot:
+        return None
+    return Sender(
+        user_id=query.from_user.id,
+        chat_id=message.chat.id,
+        first_name=(query.from_user.first_name or "")[:64],
+        private=message.chat.type == ChatType.PRIVATE,
+        language_code=(query.from_user.language_code or "")[:16] or None,
     )
 
 

@@ -9,8 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.metrics import UPDATES
-from bot.service import Sender
-from bot.telegram._context import service_of
+from bot.telegram._context import button_sender, service_of
 from bot.telegram._deliver import deliver
 
 logger = logging.getLogger(__name__)
@@ -22,18 +21,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None:
         return
     UPDATES.labels(kind="button").inc()
-    message = query.message
-    if message is None or query.from_user is None or query.from_user.is_bot:
+    sender = button_sender(query)
+    if sender is None:
         # An inline-mode button or a message too old to see: nothing to act on.
         await query.answer()
         return
-    sender = Sender(
-        user_id=query.from_user.id,
-        chat_id=message.chat.id,
-        first_name=(query.from_user.first_name or "")[:64],
-        private=message.chat.type == "private",
-        language_code=(query.from_user.language_code or "")[:16] or None,
-    )
     response = await service_of(context).action(sender, query.data)
     await deliver(context.bot, sender.chat_id, response, query)
 

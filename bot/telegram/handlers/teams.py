@@ -21,8 +21,8 @@ from telegram.ext import (
 )
 
 from bot.metrics import UPDATES
-from bot.service import Sender, StaffService, TeamResponse
-from bot.telegram._context import runtime_of, sender_of
+from bot.service import StaffService, TeamResponse
+from bot.telegram._context import button_sender, runtime_of, sender_of
 from bot.telegram._deliver import MAX_CAPTION, deliver, keyboard_markup
 from bot.telegram.handlers import messages
 from bot.telegram_html import to_plain_text
@@ -119,16 +119,11 @@ async def on_team_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if query is None:
         return
     UPDATES.labels(kind="team_button").inc()
-    message = query.message
-    if message is None or query.from_user is None or query.from_user.is_bot:
+    sender = button_sender(query)
+    if sender is None:
+        # An inline-mode button or a message too old to see: nothing to act on.
         await query.answer()
         return
-    sender = Sender(
-        user_id=query.from_user.id,
-        chat_id=message.chat.id,
-        first_name=(query.from_user.first_name or "")[:64],
-        private=message.chat.type == "private",
-    )
     result = await staff_of(context).action(sender, query.data)
     await send_team_response(context.bot, sender.chat_id, result, context, query)
 
