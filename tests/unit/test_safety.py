@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -12,8 +14,9 @@ from bot.content import content_root, load_knowledge_base
 from bot.matching import Matcher
 from bot.safety import CRISIS, URGENT, LanguageGuesser, Lexicon, RuleHit, rule_hit, without_idioms
 from bot.safety._check import check_safety_data, check_safety_lines
+from bot.safety._detector import LONG_MESSAGE_WORDS, SafetyDetector, _passages
 from bot.safety._gate import AlarmGate
-from bot.safety._semantic import BankError, read_bank
+from bot.safety._semantic import CLASSES, BankError, ExemplarIndex, Vectors, read_bank
 from bot.service._safety import _load_followups
 
 KNOWLEDGE = load_knowledge_base(content_root())
@@ -70,6 +73,8 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "i had a fall last year but didnt hurt myself",
         "what happens if i take two tablets by mistake",
         "im scared of falling and breaking something",
+        "the waiting kills me",
+        "it kills me to see my mum so tired on these tablets, how can i support her",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -122,6 +127,8 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("pl", "nie chcę już żyć", CRISIS),
         ("uk", "не хочу більше жити", CRISIS),
         ("uk", "онук проковтнув мої таблетки", URGENT),
+        ("uk", "мій чоловік сказав що покінчить з собою", CRISIS),
+        ("ru", "она сказала что покончит с собой", CRISIS),
     ],
 )
 def test_other_language_phrases(language: str, text: str, kind: str) -> None:
@@ -155,6 +162,63 @@ def test_the_gate_lets_through_every_alarm_it_must() -> None:
     gate = AlarmGate.fit(alarms, calm)
     assert all(gate.passes(text) for text in alarms)
     assert not gate.passes("what is a t score")
+
+
+# -- the semantic layer -------------------------------------------------------------------------------
+
+
+class KeywordEmbedder:
+    """Stand in for the model: a passage that names the zebra is an alarm, unless it is long.
+
+    Like a mean-pooled embedding, it loses one alarming sentence in a long story.
+    """
+
+    name = "keyword"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        self.seen.extend(texts)
+        alarm = np.array([1.0, 0.0], dtype=np.float32)
+        calm = np.array([0.0, 1.0], dtype=np.float32)
+        return np.stack([alarm if "zebra" in t and len(t.split()) < 30 else calm for t in texts])
+
+
+def keyword_detector() -> tuple[SafetyDetector, KeywordEmbedder]:
+    embedder = KeywordEmbedder()
+    bank = {name: [name] for name in CLASSES}
+    alarm_side = {"crisis", "urgent", "overdose"}
+    vectors = np.array([[1.0, 0.0] if name in alarm_side else [0.0, 1.0] for name in CLASSES], np.float32)
+    index = ExemplarIndex(embedder, bank, vectors)
+    detector = SafetyDetector(lambda text: (text.lower(),), LANGUAGE, Lexicon.load(), index)
+    return detector, embedder
+
+
+STORY = (
+    "Three years on these tablets now. My joints ache every morning and the nights are long. "
+    "The family have their own lives and rarely call, which I understand. "
+    "The garden has gone to seed and I have stopped going to the choir on Thursdays. "
+    "Tonight the zebra came back."
+)
+
+
+def test_a_long_message_is_read_in_passages_and_its_last_sentence_counts() -> None:
+    assert len(STORY.split()) >= LONG_MESSAGE_WORDS
+    passages = _passages(STORY)
+    assert passages[-1] == "Tonight the zebra came back."
+    assert all(len(p.split()) < len(STORY.split()) for p in passages)
+    detector, embedder = keyword_detector()
+    verdict = detector.assess(STORY)
+    assert (verdict.kind, verdict.layer) == (CRISIS, "semantic")
+    assert STORY.lower() not in embedder.seen  # the diluted whole is never what decides
+
+
+def test_a_short_message_is_read_whole() -> None:
+    detector, embedder = keyword_detector()
+    assert detector.assess("the zebra is back again tonight").kind == CRISIS
+    assert embedder.seen == ["the zebra is back again tonight"]
+    assert detector.assess("the horse is back again tonight").kind is None
 
 
 # -- numbers by country ------------------------------------------------------------------------------
