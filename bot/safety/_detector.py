@@ -130,8 +130,15 @@ class SafetyDetector:
         also keeps a long message's cost near a short one's.
         """
         passages = _passages(text)
-        if len(passages) > 1 and self.gate is not None:
-            passages = [p for p in passages if self.gate.passes(p)] or [text]
+        if len(passages) > 1:
+            if self.gate is not None:
+                gate = self.gate
+                passages = sorted((p for p in passages if gate.passes(p)), key=gate.score, reverse=True)
+            else:
+                passages.reverse()
+            # A bound on the model's work for one message, however long: the passages the gate finds most
+            # alarming (without a gate, the last ones).
+            passages = passages[:MAX_PASSAGES] or [text]
         return [_for_embedding(p) for p in passages]
 
     def _worth_embedding(self, text: str) -> bool:
@@ -188,6 +195,7 @@ def _long_enough(text: str) -> bool:
 
 
 LONG_MESSAGE_WORDS = 40  # from here on a message is read in passages of two sentences
+MAX_PASSAGES = 4
 _SENTENCE_END = re.compile(r"(?<=[.!?…。])\s+|\n+")
 
 

@@ -14,7 +14,7 @@ from bot.content import content_root, load_knowledge_base
 from bot.matching import Matcher
 from bot.safety import CRISIS, URGENT, LanguageGuesser, Lexicon, RuleHit, rule_hit, without_idioms
 from bot.safety._check import check_safety_data, check_safety_lines
-from bot.safety._detector import LONG_MESSAGE_WORDS, SafetyDetector, _passages
+from bot.safety._detector import LONG_MESSAGE_WORDS, MAX_PASSAGES, SafetyDetector, _passages
 from bot.safety._gate import AlarmGate
 from bot.safety._semantic import CLASSES, BankError, ExemplarIndex, Vectors, read_bank
 from bot.service._safety import _load_followups
@@ -212,6 +212,18 @@ def test_a_long_message_is_read_in_passages_and_its_last_sentence_counts() -> No
     verdict = detector.assess(STORY)
     assert (verdict.kind, verdict.layer) == (CRISIS, "semantic")
     assert STORY.lower() not in embedder.seen  # the diluted whole is never what decides
+
+
+def test_the_model_reads_at_most_a_few_passages_of_a_very_long_message() -> None:
+    story = " ".join(f"The zebra came back tonight {n} times." for n in range(12))
+    detector, embedder = keyword_detector()
+    gate = AlarmGate.fit(["the zebra came back tonight", story], ["the horse is fine", "how often is a scan"])
+    gated = SafetyDetector(
+        detector._canonical_forms, detector.guesser, detector.lexicon, detector.index, gate
+    )
+    assert len(_passages(story)) > MAX_PASSAGES
+    assert gated.assess(story).kind == CRISIS
+    assert len(embedder.seen) == MAX_PASSAGES
 
 
 def test_a_short_message_is_read_whole() -> None:
