@@ -8,9 +8,11 @@ to do in an emergency.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bot.safety._gate import AlarmGate
@@ -82,6 +84,7 @@ class SafetyDetector:
         self.alarm_margin = alarm_margin or ALARM_MARGIN
         self.ambiguous_margin = ambiguous_margin or AMBIGUOUS_MARGIN
         self.alarm_floor = alarm_floor
+        self._model_thread: ThreadPoolExecutor | None = None
 
     @property
     def semantic(self) -> bool:
@@ -105,14 +108,35 @@ class SafetyDetector:
         """Return the verdict on one message."""
         return self.assess_many([text])[0]
 
+    async def assess_in_background(self, text: str) -> SafetyVerdict:
+        """Return the verdict on one message, reading it with the model off the event loop.
+
+        The rules and phrases take a millisecond and run here; the model takes tens of milliseconds, during
+        which the loop goes on serving other patients (the engine releases the GIL). One worker thread: the
+        engine's buffers are not shared between threads, and one core per process is the budget.
+        """
+        verdict = self._lexical(text)
+        if verdict.kind is not None or not self.semantic or not self._worth_embedding(text):
+            return verdict
+        if self._model_thread is None:
+            self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="safety-model")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._model_thread, self._with_model, [text], [verdict], [0])
+
     def assess_many(self, texts: Sequence[str]) -> list[SafetyVerdict]:
         """Return the verdicts on several messages, embedding those that need it in one batch."""
         verdicts = [self._lexical(text) for text in texts]
         if not self.semantic:
             return verdicts
         pending = [i for i, v in enumerate(verdicts) if v.kind is None and self._worth_embedding(texts[i])]
-        if not pending:
-            return verdicts
+        if pending:
+            self._with_model(texts, verdicts, pending)
+        return verdicts
+
+    def _with_model(
+        self, texts: Sequence[str], verdicts: list[SafetyVerdict], pending: Sequence[int]
+    ) -> SafetyVerdict:
+        """Read the ``pending`` texts with the model in one batch, updating their verdicts; return the first."""
         assert self.index is not None
         views = [self._views(texts[i]) for i in pending]
         scored = iter(self.index.scores([view for group in views for view in group]))
@@ -120,7 +144,7 @@ class SafetyDetector:
             # A long message is as alarming as its most alarming passage.
             nearest = max((next(scored) for _ in group), key=lambda scores: scores.margin)
             verdicts[i] = self._semantic_verdict(verdicts[i], nearest)
-        return verdicts
+        return verdicts[pending[0]]
 
     def _views(self, text: str) -> list[str]:
         """Return the passages of ``text`` the model reads: the whole, or a long message's alarming parts.

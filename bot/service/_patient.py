@@ -193,7 +193,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 replies.extend(flow.replies)
             return Response(tuple(replies))
 
-    def text_without_storage(self, sender: Sender, text: str) -> Response:
+    async def text_without_storage(self, sender: Sender, text: str) -> Response:
         """Answer a message from the content alone while the database is unavailable; say nothing was saved."""
         text = clean_text(text)
         context = UserContext(
@@ -202,7 +202,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
             ),
             private_chat=sender.private,
         )
-        verdict = self.safety.detector.assess(text[:4000])
+        verdict = await self.safety.assess(text)
         if verdict.intent is not None:
             return Response((self.conversation.safety_reply(verdict, context), self.ui("cant_save")))
         english_only = self.safety.english_only(verdict, context)

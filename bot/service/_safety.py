@@ -80,7 +80,7 @@ class SafetyDesk:
         self, session: AsyncSession, user: UserRecord, text: str, context: UserContext
     ) -> Screening:
         """Return the safety reply ``text`` needs before anything else, if any, and the verdict."""
-        verdict = self.detector.assess(text[:MAX_SAFETY_TEXT])
+        verdict = await self.assess(text)
         now = self.clock()
         if verdict.kind is not None:
             SAFETY_REPLIES.labels(kind=verdict.kind, layer=verdict.layer or "-").inc()
@@ -105,6 +105,10 @@ class SafetyDesk:
             # The alarm is over: keep nothing about it longer than it is useful.
             await repo.update_user(session, user.id, alarm_kind=None, alarm_at=None)
         return Screening(verdict)
+
+    async def assess(self, text: str) -> SafetyVerdict:
+        """Return the safety layer's verdict on a message, without holding up other patients."""
+        return await self.detector.assess_in_background(text[:MAX_SAFETY_TEXT])
 
     def english_only(self, verdict: SafetyVerdict, context: UserContext) -> Reply | None:
         """Return "I can only read English for now" for a message in another language, else None."""

@@ -171,7 +171,11 @@ async def test_an_unclear_message_is_answered_with_one_emergency_line_added(
 
     detector = runtime_of(harness.app).service.safety.detector
     # Near an alarm but not clearly one, as the semantic layer would say.
-    monkeypatch.setattr(detector, "assess", lambda text: SafetyVerdict(None, ambiguous=True))
+
+    async def near_an_alarm(text: str) -> SafetyVerdict:
+        return SafetyVerdict(None, ambiguous=True)
+
+    monkeypatch.setattr(detector, "assess_in_background", near_an_alarm)
     replies = await harness.say("what is a dexa scan")
     assert len(replies) == 2
     assert "DEXA" in (replies[0].text or "")

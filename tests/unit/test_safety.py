@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -231,6 +233,32 @@ def test_a_short_message_is_read_whole() -> None:
     assert detector.assess("the zebra is back again tonight").kind == CRISIS
     assert embedder.seen == ["the zebra is back again tonight"]
     assert detector.assess("the horse is back again tonight").kind is None
+
+
+class WaitingEmbedder(KeywordEmbedder):
+    """Stand in for a slow model: it finishes only once the event loop has run something else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop_ran = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        # If the model held the event loop, nothing could set the event: wait a while, then say so.
+        assert self.loop_ran.wait(timeout=5), "the event loop was blocked while the model read"
+        return super().embed(texts)
+
+
+async def test_the_model_reads_off_the_event_loop() -> None:
+    detector, _ = keyword_detector()
+    embedder = WaitingEmbedder()
+    assert detector.index is not None
+    detector.index.embedder = embedder
+    reading = asyncio.ensure_future(detector.assess_in_background("the zebra is back again tonight"))
+    await asyncio.sleep(0.01)  # the loop serves another patient while the model works
+    embedder.loop_ran.set()
+    assert (await reading).kind == CRISIS
+    # The rules need no model: a message they catch never waits for it.
+    assert (await detector.assess_in_background("i want to kill myself")).layer == "rules"
 
 
 # -- numbers by country ------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The database is down or full: answer from the content, say nothing was saved.
         log_storage_problem(problem, exc)
         note_outcome("storage_" + problem)
-        response = service.text_without_storage(sender, message.text)
+        response = await service.text_without_storage(sender, message.text)
     await deliver(context.bot, sender.chat_id, response)
 
 
