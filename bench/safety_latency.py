@@ -81,7 +81,7 @@ def main() -> None:
             done += len(batch)
     batch_rate = done / (time.perf_counter() - t0)
 
-    gated = sum(detector._worth_embedding(t) for t in ordinary) if detector.gate else len(ordinary)
+    gated = sum(detector.worth_embedding(t) for t in ordinary) if detector.gate else len(ordinary)
     figures = {
         "per_message_p50_ms": round(percentile(latencies, 0.50), 2),
         "per_message_p99_ms": round(percentile(latencies, 0.99), 2),

@@ -28,10 +28,8 @@ def main() -> None:
     assert detector.index is not None
     for group in (ENGLISH, "other"):
         chosen = [i for i, r in enumerate(rows) if (r.language == ENGLISH) == (group == ENGLISH)]
-        gated = [i for i in chosen if lexical[i].kind is None and detector._worth_embedding(rows[i].question)]
-        scores = dict(
-            zip(gated, detector.index.scores([rows[i].question.lower() for i in gated]), strict=True)
-        )
+        gated = [i for i in chosen if lexical[i].kind is None and detector.worth_embedding(rows[i].question)]
+        scores = dict(zip(gated, detector.nearest([rows[i].question for i in gated]), strict=True))
         alarms = sum(1 for i in chosen if rows[i].intent in SAFETY_INTENTS)
         calm = len(chosen) - alarms
         print(f"{group}: {alarms} alarms, {calm} others")

@@ -116,7 +116,7 @@ class SafetyDetector:
         engine's buffers are not shared between threads, and one core per process is the budget.
         """
         verdict = self._lexical(text)
-        if verdict.kind is not None or not self.semantic or not self._worth_embedding(text):
+        if verdict.kind is not None or not self.semantic or not self.worth_embedding(text):
             return verdict
         if self._model_thread is None:
             self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="safety-model")
@@ -128,7 +128,7 @@ class SafetyDetector:
         verdicts = [self._lexical(text) for text in texts]
         if not self.semantic:
             return verdicts
-        pending = [i for i, v in enumerate(verdicts) if v.kind is None and self._worth_embedding(texts[i])]
+        pending = [i for i, v in enumerate(verdicts) if v.kind is None and self.worth_embedding(texts[i])]
         if pending:
             self._with_model(texts, verdicts, pending)
         return verdicts
@@ -137,14 +137,19 @@ class SafetyDetector:
         self, texts: Sequence[str], verdicts: list[SafetyVerdict], pending: Sequence[int]
     ) -> SafetyVerdict:
         """Read the ``pending`` texts with the model in one batch, updating their verdicts; return the first."""
-        assert self.index is not None
-        views = [self._views(texts[i]) for i in pending]
-        scored = iter(self.index.scores([view for group in views for view in group]))
-        for i, group in zip(pending, views, strict=True):
-            # A long message is as alarming as its most alarming passage.
-            nearest = max((next(scored) for _ in group), key=lambda scores: scores.margin)
-            verdicts[i] = self._semantic_verdict(verdicts[i], nearest)
+        for i, scores in zip(pending, self.nearest([texts[i] for i in pending]), strict=True):
+            verdicts[i] = self._semantic_verdict(verdicts[i], scores)
         return verdicts[pending[0]]
+
+    def nearest(self, texts: Sequence[str]) -> list[SemanticScores]:
+        """Return how near each text is to the bank's classes, read with the model in one batch.
+
+        A long message is as alarming as its most alarming passage.
+        """
+        assert self.index is not None
+        views = [self._views(text) for text in texts]
+        scored = iter(self.index.scores([view for group in views for view in group]))
+        return [max((next(scored) for _ in group), key=lambda scores: scores.margin) for group in views]
 
     def _views(self, text: str) -> list[str]:
         """Return the passages of ``text`` the model reads: the whole, or a long message's alarming parts.
@@ -165,7 +170,8 @@ class SafetyDetector:
             passages = passages[:MAX_PASSAGES] or [text]
         return [_for_embedding(p) for p in passages]
 
-    def _worth_embedding(self, text: str) -> bool:
+    def worth_embedding(self, text: str) -> bool:
+        """Tell whether the model could change the verdict on ``text``: long enough, and past the gate."""
         # A message of a word or two ("menu", "evening all") says too little for a sentence embedding,
         # which drifts towards whatever is densest in the bank; short alarms are the rules' job.
         if not _long_enough(text):
