@@ -33,7 +33,7 @@ def main() -> None:
         alarms = sum(1 for i in chosen if rows[i].intent in SAFETY_INTENTS)
         calm = len(chosen) - alarms
         print(f"{group}: {alarms} alarms, {calm} others")
-        for margin in (0.0, 0.005, 0.01, 0.012, 0.015, 0.02, 0.025, 0.03, 0.04):
+        for margin in (0.0, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.012, 0.015, 0.02, 0.03):
             hits = false = 0
             for i in chosen:
                 alarm = lexical[i].kind is not None

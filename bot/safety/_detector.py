@@ -29,8 +29,8 @@ LAYERS = ("rules", "lexicon", "semantic")
 # Chosen on the tuning halves, tests/data/safety_dev.tsv and safety_val.tsv (scripts/tune_safety.py); never
 # on the held-out file. The model separates English best; in other languages the phrases come first and
 # the model must be surer.
-ALARM_MARGIN = {"en": 0.012, "other": 0.02}  # this much nearer an alarm than anything calm: the alarm
-AMBIGUOUS_MARGIN = {"en": 0.003, "other": 0.0}  # nearly as near: answer, and add the emergency line
+ALARM_MARGIN = {"en": 0.0075, "other": 0.008}  # this much nearer an alarm than anything calm: the alarm
+AMBIGUOUS_MARGIN = {"en": 0.0, "other": 0.0}  # nearly as near: answer, and add the emergency line
 ALARM_FLOOR = 0.85  # and never on a weak similarity, whatever the margin
 
 
