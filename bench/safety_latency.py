@@ -36,7 +36,7 @@ from bot.matching import read_labelled  # noqa: E402
 
 DATA = REPO_ROOT / "tests" / "data"
 ORDINARY = (DATA / "dev.tsv", DATA / "holdout.tsv")
-MIXED = (*ORDINARY, DATA / "safety_dev.tsv", DATA / "safety_holdout.tsv")
+MIXED = (*ORDINARY, DATA / "safety_dev.tsv", DATA / "safety_holdout.tsv", DATA / "safety_holdout2.tsv")
 
 
 def percentile(values: list[float], share: float) -> float:

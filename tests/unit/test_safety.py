@@ -228,6 +228,14 @@ def test_the_model_reads_at_most_a_few_passages_of_a_very_long_message() -> None
     assert len(embedder.seen) == MAX_PASSAGES
 
 
+def test_the_model_can_overrule_the_broad_fall_rules_but_not_the_crisis_rules() -> None:
+    detector, _ = keyword_detector()
+    calm_fall = detector.assess("my partner fell over at the wedding and laughed it off")
+    assert (calm_fall.kind, calm_fall.ambiguous) == (None, True)  # answered, with the emergency line
+    assert detector.assess("my partner fell over by the zebra").kind == URGENT
+    assert detector.assess("i want to kill myself, my partner laughed it off").kind == CRISIS
+
+
 def test_a_short_message_is_read_whole() -> None:
     detector, embedder = keyword_detector()
     assert detector.assess("the zebra is back again tonight").kind == CRISIS
