@@ -76,11 +76,14 @@ class SafetyDesk:
             default_timezone=self.settings.default_timezone,
         )
 
+    def assess(self, text: str) -> SafetyVerdict:
+        """Read ``text`` for an alarm; needs no database, so callers do it before their transaction opens."""
+        return self.detector.assess(text[:MAX_SAFETY_TEXT])
+
     async def screen(
-        self, session: AsyncSession, user: UserRecord, text: str, context: UserContext
+        self, session: AsyncSession, user: UserRecord, text: str, context: UserContext, verdict: SafetyVerdict
     ) -> Screening:
-        """Return the safety reply ``text`` needs before anything else, if any, and the verdict."""
-        verdict = self.detector.assess(text[:MAX_SAFETY_TEXT])
+        """Return the safety reply ``text`` needs before anything else, if any, given its ``verdict``."""
         now = self.clock()
         if verdict.kind is not None:
             SAFETY_REPLIES.labels(kind=verdict.kind, layer=verdict.layer or "-").inc()
