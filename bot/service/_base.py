@@ -79,12 +79,10 @@ class ServiceBase:
 
     async def visit(self, session: AsyncSession, sender: Sender) -> tuple[UserRecord, bool]:
         """Return the user (created on first contact) and whether they had blocked the bot until now."""
-        before = await repo.get_user(session, sender.user_id)
         # Reminders go to the private chat, whose id Telegram makes equal to the user id: a message the
         # patient writes in a group must never redirect them there.
         chat_id = sender.chat_id if sender.private else sender.user_id
-        user = await repo.get_or_create_user(session, sender.user_id, chat_id, self.clock())
-        return user, bool(before and before.blocked)
+        return await repo.record_visit(session, sender.user_id, chat_id, self.clock())
 
     def zone(self, user: UserRecord) -> str:
         return user.timezone or self.settings.default_timezone

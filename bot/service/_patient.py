@@ -129,13 +129,16 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
     async def text(self, sender: Sender, text: str) -> Response:
         """Answer a message: safety first, then any guided flow under way, then the knowledge base."""
         text = clean_text(text)
+        # The safety layer is the costliest step and reads only the text: reading it before the transaction
+        # opens keeps the database's write lock (SQLite has one for everybody) short.
+        verdict = await self.safety.assess(text)
         async with self.db.session() as session:
             user, returning = await self.visit(session, sender)
             context = await self.context(session, user, sender)
             prefix: list[Reply] = []
             if returning:
                 prefix.append(await self._welcome_back(session, user))
-            screening = await self.safety.screen(session, user, text, context)
+            screening = await self.safety.screen(session, user, text, context, verdict)
             if screening.reply is not None:
                 # The safety reply comes alone and first; any flow under way stays where it was.
                 if screening.verdict.intent is not None:

@@ -77,10 +77,9 @@ class SafetyDesk:
         )
 
     async def screen(
-        self, session: AsyncSession, user: UserRecord, text: str, context: UserContext
+        self, session: AsyncSession, user: UserRecord, text: str, context: UserContext, verdict: SafetyVerdict
     ) -> Screening:
-        """Return the safety reply ``text`` needs before anything else, if any, and the verdict."""
-        verdict = await self.assess(text)
+        """Return the safety reply ``text`` needs before anything else, if any, given its ``verdict``."""
         now = self.clock()
         if verdict.kind is not None:
             SAFETY_REPLIES.labels(kind=verdict.kind, layer=verdict.layer or "-").inc()
@@ -107,7 +106,10 @@ class SafetyDesk:
         return Screening(verdict)
 
     async def assess(self, text: str) -> SafetyVerdict:
-        """Return the safety layer's verdict on a message, without holding up other patients."""
+        """Read ``text`` for an alarm without holding up other patients.
+
+        It needs no database, so callers do it before their transaction opens.
+        """
         return await self.detector.assess_in_background(text[:MAX_SAFETY_TEXT])
 
     def english_only(self, verdict: SafetyVerdict, context: UserContext) -> Reply | None:

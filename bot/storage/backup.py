@@ -22,9 +22,10 @@ class BackupError(Exception):
 def backup_sqlite(url: str, target: Path) -> int:
     """Copy the SQLite database behind ``url`` to ``target`` while the bot keeps running; return its pages.
 
-    The copy is one read transaction, so it is a consistent snapshot; writers wait for it (up to the busy
-    timeout) instead of failing. It is written beside ``target``, checked, then renamed into place, so
-    ``target`` is either a whole, checked database or absent.
+    The copy is one read transaction, so it is a consistent snapshot; in WAL mode (the bot's) writers go on
+    meanwhile, in the older rollback mode they wait for it (up to the busy timeout) instead of failing. It is
+    written beside ``target``, checked, then renamed into place, so ``target`` is either a whole, checked
+    database or absent, and it is one self-contained file (rollback journal, not WAL).
     """
     if make_url(url).get_backend_name() != "sqlite":
         raise BackupError(
@@ -48,6 +49,9 @@ def backup_sqlite(url: str, target: Path) -> int:
         destination = sqlite3.connect(partial)
         try:
             source.backup(destination)
+            # The copy takes the source's WAL mode; a backup should be one file that opens anywhere, even
+            # read-only. The bot puts it back in WAL mode on its first connection after a restore.
+            destination.execute("PRAGMA journal_mode=DELETE")
             check = destination.execute("PRAGMA integrity_check").fetchone()
             pages = int(destination.execute("PRAGMA page_count").fetchone()[0])
         finally:

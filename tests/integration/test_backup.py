@@ -61,6 +61,20 @@ def test_backup_copies_committed_data_while_a_write_is_under_way(tmp_path: Path,
     assert not list(tmp_path.glob("*.partial"))
 
 
+def test_backup_of_a_wal_database_is_one_self_contained_file(tmp_path: Path, live_database: Path) -> None:
+    asyncio.run(_add_users(live_database, range(1, 11)))
+    with sqlite3.connect(live_database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    result = bonebot(tmp_path, "db", "backup", str(tmp_path / "copy.sqlite3"))
+    assert result.returncode == 0, result.stderr
+    copy = tmp_path / "copy.sqlite3"
+    assert not (tmp_path / "copy.sqlite3-wal").exists()
+    # Read-only, as from a backup medium: a WAL-mode file would need to create its -shm beside it.
+    with sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (10,)
+
+
 def test_backup_under_constant_writes_is_consistent(tmp_path: Path, live_database: Path) -> None:
     stop = threading.Event()
 
@@ -91,6 +105,8 @@ def test_a_restored_backup_is_a_working_database(tmp_path: Path, live_database: 
     result = bonebot(restored, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert _count(restored / "t.sqlite3", "users") == 3
+    with sqlite3.connect(restored / "t.sqlite3") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",), "back in WAL mode"
 
 
 def test_backup_refuses_to_overwrite_a_file(tmp_path: Path, live_database: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,8 +20,11 @@ from bot.storage import (
     get_user,
     record_unanswered,
     top_unanswered,
+    upgrade,
 )
 from bot.storage.models import PROFILE_VALUES, UnansweredQuestion
+from bot.storage.repositories.teams import tally_answer
+from bot.storage.repositories.updates import take_update
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 
@@ -50,6 +55,79 @@ async def test_sqlite_connections_enforce_foreign_keys_and_wait_for_locks(tmp_pa
             assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one() == 5000
     finally:
         await db.dispose()
+
+
+async def test_sqlite_files_use_a_write_ahead_log_synced_at_checkpoints(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite3"
+    await upgrade(f"sqlite+aiosqlite:///{path}")
+    db = Database.connect(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with db.session() as session:
+            await get_or_create_user(session, 1, 10, NOW)
+        async with db.engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+            assert (await connection.execute(text("PRAGMA synchronous"))).scalar_one() == 1  # NORMAL
+        assert path.with_name("x.sqlite3-wal").exists()
+    finally:
+        await db.dispose()
+    # The mode is kept in the file: any other program opening it reads and writes through the log too.
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_in_memory_sqlite_keeps_its_memory_journal() -> None:
+    db = Database.connect("sqlite+aiosqlite:///:memory:")
+    try:
+        async with db.engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "memory"
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
+    finally:
+        await db.dispose()
+
+
+async def test_many_concurrent_writers_on_one_sqlite_file_all_succeed(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"
+    await upgrade(url)
+    # Two engines, as two processes on one file would have, each with a full pool busy at once.
+    replicas = [Database.connect(url), Database.connect(url)]
+    writers, stop_reading = 80, asyncio.Event()
+
+    async def update(n: int) -> None:
+        db = replicas[n % 2]
+        async with db.session() as session:
+            assert await take_update(session, n, NOW)
+        async with db.session() as session:
+            await get_or_create_user(session, 1000 + n % 40, 1000 + n % 40, NOW)
+            await asyncio.sleep(0.002)  # the answer being worked out while the write lock is held
+            await tally_answer(session, "2027-03", "what_is_ai")
+
+    async def read(db: Database) -> int:
+        reads = 0
+        while not stop_reading.is_set():
+            async with db.session() as session:
+                await get_user(session, 1000)
+            reads += 1
+        return reads
+
+    readers = [asyncio.create_task(read(db)) for db in replicas for _ in range(3)]
+    # A long read (a /stats report, a backup) open the whole time: writers must not wait for it to end.
+    report = sqlite3.connect(tmp_path / "x.sqlite3", isolation_level=None)
+    report.execute("BEGIN")
+    report.execute("SELECT count(*) FROM users").fetchone()
+    try:
+        await asyncio.gather(*(update(n) for n in range(writers)))
+    finally:
+        report.execute("COMMIT")
+        report.close()
+        stop_reading.set()
+        reads = await asyncio.gather(*readers)
+        for db in replicas:
+            await db.dispose()
+    assert min(reads) > 0
+    with sqlite3.connect(tmp_path / "x.sqlite3") as connection:
+        assert connection.execute("SELECT count(*) FROM handled_updates").fetchone() == (writers,)
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (40,)
+        assert connection.execute("SELECT count FROM answer_tallies").fetchone() == (writers,)
 
 
 async def test_check_database_answers_true_on_a_live_database(database: Database) -> None:

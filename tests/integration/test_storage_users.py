@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage import USER_FIELDS, get_or_create_user, get_user, set_blocked, update_user
+from bot.storage.repositories import record_visit
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 
@@ -49,6 +50,18 @@ async def test_a_returning_user_keeps_created_at_and_is_active_again(db_session:
     assert (user.created_at, user.last_seen_at, user.chat_id) == (NOW, later, 11)
     assert user.blocked is False
     assert user.profile == "woman_ai"
+
+
+async def test_record_visit_tells_once_that_the_user_had_blocked_the_bot(db_session: AsyncSession) -> None:
+    user, was_blocked = await record_visit(db_session, 1, 10, NOW)
+    assert (user.id, user.blocked, was_blocked) == (1, False, False)
+    assert await set_blocked(db_session, 1, True)
+    later = NOW + timedelta(days=3)
+    user, was_blocked = await record_visit(db_session, 1, 11, later)
+    assert (user.blocked, was_blocked, user.chat_id, user.last_seen_at) == (False, True, 11, later)
+    assert await get_user(db_session, 1) == user
+    user, was_blocked = await record_visit(db_session, 1, 11, later + timedelta(minutes=1))
+    assert (user.blocked, was_blocked) == (False, False)
 
 
 async def test_get_user_returns_none_for_strangers(db_session: AsyncSession) -> None:

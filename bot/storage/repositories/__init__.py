@@ -39,6 +39,7 @@ from bot.storage.repositories.users import (
     USER_FIELDS,
     get_or_create_user,
     get_user,
+    record_visit,
     set_blocked,
     update_user,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "purge_handled_updates_before",
     "purge_unanswered_before",
     "record_unanswered",
+    "record_visit",
     "release_reminder",
     "repeated_unanswered",
     "replace_pending_reminders",

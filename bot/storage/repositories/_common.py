@@ -47,7 +47,12 @@ def dialect_name(session: AsyncSession) -> str:
 
 def upsert(session: AsyncSession, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
     """Return the dialect's INSERT that understands ON CONFLICT."""
-    if dialect_name(session) == "postgresql":
+    return upsert_for(dialect_name(session), model)
+
+
+def upsert_for(dialect: str, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """Return the INSERT into ``model`` (a mapped class or a table) that understands ON CONFLICT on ``dialect``."""
+    if dialect == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
 

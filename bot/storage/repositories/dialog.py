@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import DialogStateRow
@@ -25,11 +25,14 @@ def _record(row: DialogStateRow) -> DialogState:
     )
 
 
+# Read on every private message: built once, since building and keying a statement costs more than running it.
+_DIALOG = select(DialogStateRow).where(DialogStateRow.user_id == bindparam("dialog_owner"))
+
+
 async def get_dialog(session: AsyncSession, user_id: int) -> DialogState | None:
     """Return the user's flow state, or None when no flow is under way."""
     row = await session.scalar(
-        select(DialogStateRow).where(DialogStateRow.user_id == user_id),
-        execution_options={"populate_existing": True},
+        _DIALOG, {"dialog_owner": user_id}, execution_options={"populate_existing": True}
     )
     return None if row is None else _record(row)
 

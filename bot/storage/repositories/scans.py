@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import REMINDER_KINDS, REMINDER_STATUSES, Reminder, Scan
@@ -96,11 +96,14 @@ async def create_scan(
     return scan_record(scan)
 
 
+# Read on every message: built once, since building and keying a statement costs more than running it.
+_UPCOMING_SCAN = select(Scan).where(Scan.user_id == bindparam("scan_owner"), Scan.status == "upcoming")
+
+
 async def get_upcoming_scan(session: AsyncSession, user_id: int) -> ScanRecord | None:
     """Return the user's upcoming scan, if any."""
     row = await session.scalar(
-        select(Scan).where(Scan.user_id == user_id, Scan.status == "upcoming"),
-        execution_options={"populate_existing": True},
+        _UPCOMING_SCAN, {"scan_owner": user_id}, execution_options={"populate_existing": True}
     )
     return None if row is None else scan_record(row)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -22,7 +24,7 @@ from bot.storage.models import (
     User,
 )
 from bot.storage.records import CodeLookup, CodeStatus, StaffRecord, TeamRecord
-from bot.storage.repositories._common import require_aware, rowcount, upsert
+from bot.storage.repositories._common import dialect_name, require_aware, rowcount, upsert, upsert_for
 
 # Telegram's start parameter: at most 64 characters of A-Z, a-z, 0-9, _ and -.
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -350,13 +352,24 @@ async def team_counts(session: AsyncSession, team_id: int, today: dt.date) -> Te
     )
 
 
+@functools.cache
+def _tally_statement(dialect: str) -> Any:
+    """Build the tally upsert once per back end: it runs on every answer."""
+    table = cast(
+        Table, AnswerTally.__table__
+    )  # a Core statement: the ORM's bulk-insert path adds nothing to a counter
+    statement = upsert_for(dialect, table).values(
+        month=bindparam("tally_month"), intent=bindparam("tally_intent"), count=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["month", "intent"], set_={"count": table.c.count + 1}
+    )
+
+
 async def tally_answer(session: AsyncSession, month: str, intent: str) -> None:
     """Add one to the month's count of answers on ``intent`` (kept without any link to who asked)."""
-    statement = upsert(session, AnswerTally).values(month=month, intent=intent, count=1)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["month", "intent"], set_={"count": AnswerTally.count + 1}
-        )
+        _tally_statement(dialect_name(session)), {"tally_month": month, "tally_intent": intent}
     )
 
 

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.storage.models import HandledUpdate
 from bot.storage.repositories._common import dialect_name, require_aware, rowcount
 
 
-async def take_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Record ``update_id`` as taken; return False if some process (this one or another) took it already."""
+@functools.cache
+def _take_statement(dialect: str) -> Any:
+    """Build the insert once per back end: it runs for every update received."""
+    # A Core statement on the table: the ORM's bulk-insert path adds nothing to one row of two columns.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(cast(Table, HandledUpdate.__table__)).on_conflict_do_nothing()
+
+
+async def take_update(executor: AsyncSession | AsyncConnection, update_id: int, now: datetime) -> bool:
+    """Record ``update_id`` as taken; return False if some process (this one or another) took it already.
+
+    ``executor`` is a session, or a bare connection in a transaction (cheaper, for a caller that does
+    nothing else in it).
+    """
     values = {"update_id": update_id, "handled_at": require_aware(now, "now")}
-    insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    dialect = executor.dialect.name if isinstance(executor, AsyncConnection) else dialect_name(executor)
     # One statement: two replicas racing on the same id cannot both see it as new.
-    result = await session.execute(insert(HandledUpdate).values(**values).on_conflict_do_nothing())
+    result = await executor.execute(_take_statement(dialect), values)
     return rowcount(result) == 1
 
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import DATE_ORDER_VALUES, DEPTH_VALUES, PROFILE_VALUES, User
 from bot.storage.records import UserRecord
-from bot.storage.repositories._common import require_aware, require_timezone, rowcount, upsert, user_record
+from bot.storage.repositories._common import (
+    dialect_name,
+    require_aware,
+    require_timezone,
+    rowcount,
+    upsert_for,
+    user_record,
+)
 
 LEVEL_VALUES: tuple[str, ...] = ("short", *DEPTH_VALUES)
 ALARM_KINDS: tuple[str, ...] = ("crisis", "urgent")
@@ -100,21 +109,51 @@ USER_FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+@functools.cache
+def _visit_statement(dialect: str) -> Any:
+    """Build the visit upsert once per back end: building and keying a statement costs more than running it."""
+    insert = upsert_for(dialect, User).values(
+        id=bindparam("visitor"),
+        chat_id=bindparam("visit_chat"),
+        created_at=bindparam("visit_at"),
+        last_seen_at=bindparam("visit_at"),
+    )
+    # One statement, so two updates from a new user arriving together cannot both try to insert. It leaves
+    # ``blocked`` alone, so that the row it returns still says whether the user had blocked the bot.
+    return insert.on_conflict_do_update(
+        index_elements=[User.id],
+        set_={"chat_id": insert.excluded.chat_id, "last_seen_at": insert.excluded.last_seen_at},
+    ).returning(User)
+
+
+async def record_visit(
+    session: AsyncSession, user_id: int, chat_id: int, now: datetime
+) -> tuple[UserRecord, bool]:
+    """Return the user (created on first contact) and whether they had blocked the bot until now.
+
+    Records this visit, the current chat and that the user is reachable again.
+    """
+    require_aware(now, "now")
+    row = (
+        await session.scalars(
+            _visit_statement(dialect_name(session)),
+            {"visitor": user_id, "visit_chat": chat_id, "visit_at": now},
+            execution_options={"populate_existing": True},
+        )
+    ).one()
+    user = user_record(row)
+    if not user.blocked:
+        return user, False
+    # Rare: a user who had blocked the bot writes again. The upsert holds the row's lock, so of two
+    # updates arriving together only the first sees it blocked.
+    await set_blocked(session, user_id, False)
+    return dataclasses.replace(user, blocked=False), True
+
+
 async def get_or_create_user(session: AsyncSession, user_id: int, chat_id: int, now: datetime) -> UserRecord:
     """Return the user, creating them; record this visit, the current chat and that they are reachable."""
-    require_aware(now, "now")
-    insert = upsert(session, User).values(id=user_id, chat_id=chat_id, created_at=now, last_seen_at=now)
-    # One statement, so two updates from a new user arriving together cannot both try to insert.
-    statement = insert.on_conflict_do_update(
-        index_elements=[User.id],
-        set_={
-            "chat_id": insert.excluded.chat_id,
-            "last_seen_at": insert.excluded.last_seen_at,
-            "blocked": False,
-        },
-    ).returning(User)
-    row = (await session.scalars(statement, execution_options={"populate_existing": True})).one()
-    return user_record(row)
+    user, _was_blocked = await record_visit(session, user_id, chat_id, now)
+    return user
 
 
 async def get_user(session: AsyncSession, user_id: int) -> UserRecord | None:
@@ -136,13 +175,28 @@ async def update_user(session: AsyncSession, user_id: int, **fields: Any) -> Use
             raise ValueError(f"{name}: {exc}") from None
     if not values:
         return await get_user(session, user_id)
-    statement = update(User).where(User.id == user_id).values(**values).returning(User)
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    parameters["user_to_update"] = user_id
     row = (
         await session.scalars(
-            statement, execution_options={"populate_existing": True, "synchronize_session": False}
+            _update_statement(tuple(sorted(values))),
+            parameters,
+            execution_options={"populate_existing": True, "synchronize_session": False},
         )
     ).one_or_none()
     return None if row is None else user_record(row)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_statement(names: tuple[str, ...]) -> Any:
+    """Build the UPDATE of these settings once: a handful of combinations cover every caller."""
+    # Parameters named apart from the columns: SQLAlchemy reserves a column's own name in SET.
+    return (
+        update(User)
+        .where(User.id == bindparam("user_to_update"))
+        .values({name: bindparam(f"new_{name}") for name in names})
+        .returning(User)
+    )
 
 
 async def set_blocked(session: AsyncSession, user_id: int, blocked: bool) -> bool:
