@@ -143,7 +143,7 @@ class PatientService(JournalFlows, SettingsFlows, ScanFlows, ServiceBase):
                 # The safety reply comes alone and first; any flow under way stays where it was.
                 if screening.verdict.intent is not None:
                     ANSWERS.labels(intent=screening.verdict.intent, level="short").inc()
-                return Response((screening.reply,))
+                return Response(screening.replies)
             dialog = await repo.get_dialog(session, user.id) if sender.private else None
             if dialog is not None and self.clock() - dialog.updated_at > DIALOG_TTL:
                 await repo.clear_dialog(session, user.id)

@@ -47,6 +47,11 @@ class Screening:
 
     verdict: SafetyVerdict
     reply: Reply | None = None
+    followup: Reply | None = None  # "please don't wait" about the alarm before, sent first
+
+    @property
+    def replies(self) -> tuple[Reply, ...]:
+        return tuple(r for r in (self.followup, self.reply) if r is not None)
 
 
 class SafetyDesk:
@@ -81,6 +86,10 @@ class SafetyDesk:
     ) -> Screening:
         """Return the safety reply ``text`` needs before anything else, if any, given its ``verdict``."""
         now = self.clock()
+        recent = (
+            user.alarm_kind is not None and user.alarm_at is not None and now - user.alarm_at < ALARM_WINDOW
+        )
+        downplays = recent and bool(self._downplays.search(fold(text[:MAX_SAFETY_TEXT])))
         if verdict.kind is not None:
             SAFETY_REPLIES.labels(kind=verdict.kind, layer=verdict.layer or "-").inc()
             logger.info(
@@ -90,12 +99,18 @@ class SafetyDesk:
                 verdict.layer,
                 verdict.language,
             )
+            reply = self.conversation.safety_reply(verdict, context)
+            if downplays and verdict.layer == "semantic":
+                # Right after an alarm, "she says she's fine, can we wait till monday" is about that alarm;
+                # the model, reading it without what came before, may take it for a new one. Neither is
+                # dropped: "please don't wait" about the first alarm comes first.
+                assert user.alarm_kind is not None
+                followup = self.conversation.safety_followup(user.alarm_kind, context)
+                await repo.update_user(session, user.id, alarm_kind=verdict.kind, alarm_at=now)
+                return Screening(verdict, reply, followup)
             await repo.update_user(session, user.id, alarm_kind=verdict.kind, alarm_at=now)
-            return Screening(verdict, self.conversation.safety_reply(verdict, context))
-        recent = (
-            user.alarm_kind is not None and user.alarm_at is not None and now - user.alarm_at < ALARM_WINDOW
-        )
-        if recent and self._downplays.search(fold(text[:MAX_SAFETY_TEXT])):
+            return Screening(verdict, reply)
+        if downplays:
             assert user.alarm_kind is not None
             SAFETY_REPLIES.labels(kind=user.alarm_kind, layer="followup").inc()
             logger.info("safety follow-up kind=%s", user.alarm_kind)

@@ -125,6 +125,27 @@ async def test_downplaying_right_after_an_alarm_gets_please_dont_wait(harness: H
     assert stored is not None and stored.alarm_kind is None and stored.alarm_at is None
 
 
+async def test_a_downplaying_message_the_model_reads_as_a_new_alarm_gets_both_replies(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.safety import SafetyVerdict
+    from bot.telegram._context import runtime_of
+
+    assert first_text(await harness.say("my mum fell and cant get up")).startswith(URGENT)
+    detector = runtime_of(harness.app).service.safety.detector
+
+    async def read_out_of_context(text: str) -> SafetyVerdict:
+        return SafetyVerdict("crisis", "semantic", layer="semantic")
+
+    monkeypatch.setattr(detector, "assess_in_background", read_out_of_context)
+    replies = await harness.say("she says she's fine, can we wait till monday")
+    assert len(replies) == 2
+    assert (replies[0].text or "").startswith("Please don't wait")
+    assert (replies[1].text or "").startswith(CRISIS)
+    stored = await harness.db_user()
+    assert stored is not None and stored.alarm_kind == "crisis"
+
+
 async def test_the_country_button_shows_and_saves_the_patients_numbers(harness: Harness) -> None:
     await harness.consent()
     urgent = (await harness.say("I fell and can't get up"))[0]

@@ -54,7 +54,7 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
 @pytest.mark.parametrize(
     ("name", "recall", "right_kind", "false_alarms"),
     # Measured when the margins were last chosen (see the closing note): floors, not targets.
-    [("safety_holdout.tsv", 0.946, 0.946, 0.037), ("safety_holdout2.tsv", 0.874, 0.851, 0.055)],
+    [("safety_holdout.tsv", 0.946, 0.938, 0.037), ("safety_holdout2.tsv", 0.859, 0.837, 0.05)],
 )
 def test_unseen_halves_do_not_fall(
     reports: dict[str, EvalReport], name: str, recall: float, right_kind: float, false_alarms: float
@@ -84,17 +84,15 @@ def test_alarms_in_languages_the_bot_cannot_read_still_get_the_numbers(
 
 
 @pytest.mark.parametrize(
-    ("name", "top1", "rejection", "false_alarms"),
-    # The figures before the safety model (closing note of the earlier issues) on dev; on the held-out
-    # questions the margins chosen for recall cost one out-of-scope message a safety reply (rejection was
-    # 0.927 with no false alarm): pinned so that it gets no worse.
-    [("dev.tsv", 0.973, 0.969, 0), ("holdout.tsv", 0.894, 0.902, 1)],
+    ("name", "top1", "rejection"),
+    # The figures before the safety model (closing note of the earlier issues): they must not fall.
+    [("dev.tsv", 0.973, 0.969), ("holdout.tsv", 0.894, 0.927)],
 )
 def test_the_intent_figures_do_not_fall_with_the_model(
-    domain: Domain, name: str, top1: float, rejection: float, false_alarms: int
+    domain: Domain, name: str, top1: float, rejection: float
 ) -> None:
     figures = evaluate(domain.matcher, read_labelled(DATA_DIR / name))
     assert figures.top1_accuracy >= top1 - 0.0005, figures.as_dict()
     assert figures.rejection_rate >= rejection - 0.0005, figures.as_dict()
     assert figures.safety_recall == 1.0
-    assert figures.false_alarms <= false_alarms, figures.false_alarm_lines
+    assert figures.false_alarms == 0, figures.false_alarm_lines
