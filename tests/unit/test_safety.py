@@ -236,6 +236,22 @@ def test_the_model_can_overrule_the_broad_fall_rules_but_not_the_crisis_rules() 
     assert detector.assess("i want to kill myself, my partner laughed it off").kind == CRISIS
 
 
+def test_a_short_english_message_needs_a_wider_margin() -> None:
+    detector, _ = keyword_detector()
+    # The stand-in model puts every zebra message 1.0 nearer the alarms: enough for a margin of 0.6, not
+    # for the doubled margin a message of fewer than SHORT_MESSAGE_WORDS words needs.
+    strict = SafetyDetector(
+        detector._canonical_forms,
+        detector.guesser,
+        detector.lexicon,
+        detector.index,
+        alarm_margin={"en": 0.6, "other": 0.6},
+    )
+    short = strict.assess("the zebra came back")
+    assert (short.kind, short.ambiguous) == (None, True)
+    assert strict.assess("the zebra came back again tonight, all of it").kind == CRISIS
+
+
 def test_a_short_message_is_read_whole() -> None:
     detector, embedder = keyword_detector()
     assert detector.assess("the zebra is back again tonight").kind == CRISIS
