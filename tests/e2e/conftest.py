@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import itertools
@@ -57,12 +58,29 @@ class Harness:
     errors: list[BaseException] = field(default_factory=list)  # every error the application's handlers saw
     _user_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500001))
 
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the fake server is quiet and the application has finished every update it fetched.
+
+        Quiet on the wire is not enough: the safety model reads in a worker thread, and a slow database
+        query sends nothing, so a handler can be busy for longer than the fake's quiet period.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.fake.settle()
+            busy = self.app.update_processor.current_concurrent_updates
+            if self.app.update_queue.empty() and busy == 0:
+                return
+            if loop.time() >= deadline:
+                raise TimeoutError(f"the application is still handling {busy} updates")
+            await asyncio.sleep(0.01)
+
     async def say(self, text: str, user: dict[str, Any] | None = None) -> list[SentMessage]:
         """Send a message as the patient and return the bot's new messages to them."""
         who = user or self.user
         before = len(self.fake.messages_to(who["id"]))
         await self.fake.send_text(who, text)
-        await self.fake.settle()
+        await self.settle()
         return self.fake.messages_to(who["id"])[before:]
 
     async def press(
@@ -72,7 +90,7 @@ class Harness:
         who = user or self.user
         before = len(self.fake.messages_to(who["id"]))
         await self.fake.click(who, message, label)
-        await self.fake.settle()
+        await self.settle()
         return self.fake.messages_to(who["id"])[before:]
 
     def last(self, user: dict[str, Any] | None = None) -> SentMessage:
@@ -91,7 +109,7 @@ class Harness:
     async def dispatch(self, dispatcher: ReminderDispatcher | None = None) -> TickReport:
         """Run one dispatch tick and wait until the fake has answered everything it sent."""
         report = await (dispatcher or self.dispatcher()).dispatch_due_reminders()
-        await self.fake.settle()
+        await self.settle()
         return report
 
     async def db_user(self, user: dict[str, Any] | None = None) -> UserRecord | None:
@@ -132,7 +150,7 @@ class Harness:
                 message["message_id"] = self.next_message_id(message["chat"]["id"])
         before = len(self.fake.messages_to(chat_id))
         await self.fake.send_update(update, expect_reply=expect_reply)
-        await self.fake.settle()
+        await self.settle()
         return self.fake.messages_to(chat_id)[before:]
 
     def next_message_id(self, chat_id: int) -> int:
@@ -156,7 +174,7 @@ class Harness:
         who = user or self.user
         before = len(self.fake.messages_to(chat["id"]))
         await self.fake.send_text(who, text, chat=chat, expect_reply=expect_reply)
-        await self.fake.settle()
+        await self.settle()
         return self.fake.messages_to(chat["id"])[before:]
 
     async def press_data(
@@ -170,7 +188,7 @@ class Harness:
         update = factories.make_callback_update(data, message.payload, who)
         before = len(self.fake.messages_to(message.chat_id))
         await self.fake.send_update(update)
-        await self.fake.settle()
+        await self.settle()
         answer = self.fake.callback_answers.get(str(update["callback_query"]["id"]))
         return answer, self.fake.messages_to(message.chat_id)[before:]
 
