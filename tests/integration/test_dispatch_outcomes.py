@@ -29,7 +29,7 @@ from tests.fakes.plugin import fake_bot_api  # noqa: F401 - the fixture, request
 
 NOW = dt.datetime(2027, 3, 8, 9, 0, tzinfo=dt.UTC)
 USER = 7001
-READ_TIMEOUT = 0.3
+READ_TIMEOUT = 1.0  # long enough that a loaded machine never times out a healthy send
 LEASE = 60.0
 
 
