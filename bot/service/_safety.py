@@ -99,17 +99,15 @@ class SafetyDesk:
                 verdict.layer,
                 verdict.language,
             )
-            reply = self.conversation.safety_reply(verdict, context)
+            followup = None
             if downplays and verdict.layer == "semantic":
                 # Right after an alarm, "she says she's fine, can we wait till monday" is about that alarm;
                 # the model, reading it without what came before, may take it for a new one. Neither is
                 # dropped: "please don't wait" about the first alarm comes first.
                 assert user.alarm_kind is not None
                 followup = self.conversation.safety_followup(user.alarm_kind, context)
-                await repo.update_user(session, user.id, alarm_kind=verdict.kind, alarm_at=now)
-                return Screening(verdict, reply, followup)
             await repo.update_user(session, user.id, alarm_kind=verdict.kind, alarm_at=now)
-            return Screening(verdict, reply)
+            return Screening(verdict, self.conversation.safety_reply(verdict, context), followup)
         if downplays:
             assert user.alarm_kind is not None
             SAFETY_REPLIES.labels(kind=user.alarm_kind, layer="followup").inc()
