@@ -72,6 +72,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # The answers are fixed for the life of the process (their version is logged with each
+            # answer): no file check on every render.
+            auto_reload=False,
         )
         languages_path = self._answers / "ui" / "safety_languages.yaml"
         self._safety_lines: dict[str, dict[str, str]] = {}

@@ -151,7 +151,9 @@ class Conversation:
             return (self._smalltalk(smalltalk, context),), {"turn": f"smalltalk:{smalltalk}"}
         last = self.knowledge.intents.get(context.last_intent or "")
         if last is not None and last.kind == "article":
-            followup = self._followup(question, last.id, context.last_level or "short", context, dialogue)
+            followup = self._followup(
+                question, last.id, context.last_level or "short", context, dialogue, result.verdict
+            )
             if followup is not None:
                 return self._follow(followup, context), {"turn": f"followup:{followup.form}"}
         elif dialogue.followup_form(self.matcher.normalizer.spelling(question)) not in {None, "more"}:
@@ -171,7 +173,7 @@ class Conversation:
             welcome = self._welcome(introduced, answers_too=False)
             extra = {"turn": "introduction", "profile": profile, "medicine": medicine or ""}
             if introduction.remainder:
-                inner = self.matcher.match(introduction.remainder)
+                inner = self.matcher.match(introduction.remainder, result.verdict)
                 answered = self._question(introduction.remainder, inner, introduced, dialogue)
                 if answered is None and inner.intent is not None and not inner.safety:
                     intent = self.knowledge.intent(inner.intent)
@@ -209,8 +211,18 @@ class Conversation:
         return None
 
     def _followup(
-        self, question: str, last: str, level: str, context: UserContext, dialogue: Dialogue
+        self,
+        question: str,
+        last: str,
+        level: str,
+        context: UserContext,
+        dialogue: Dialogue,
+        verdict: SafetyVerdict | None = None,
     ) -> FollowUp | None:
+        """Read ``question`` as a follow-up to the answer on ``last``, or return None."""
+        # Parts of the message are matched with the whole message's safety ``verdict``: reading a fragment
+        # again would cost a second pass of the model on the event loop, and a fragment read alone is a
+        # worse-informed reading than the whole.
         spelled = self.matcher.normalizer.spelling(question)
         form = dialogue.followup_form(spelled)
         if form is not None:
@@ -236,13 +248,13 @@ class Conversation:
                     return FollowUp("medicine", last, level, medicine=medicine.generic)
                 if last in {"treatment_evidence", "choosing_treatment"}:
                     return FollowUp("medicine", last, level, medicine=medicine.generic)
-                inner = self.matcher.match(subject)
+                inner = self.matcher.match(subject, verdict)
                 if inner.intent is not None and not inner.safety:
                     return FollowUp("medicine", inner.intent, medicine=medicine.generic)
         if dialogue.is_site(subject):
             return FollowUp("site", last, self._deeper(last, level, context))
         # An explicit topic beats the last answer: "what about exercise" is a question about exercise.
-        inner = self.matcher.match(subject)
+        inner = self.matcher.match(subject, verdict)
         if inner.safety:
             return None
         if inner.not_covered is not None:
@@ -253,7 +265,7 @@ class Conversation:
         if alone is not None and inner.score >= SURE_SUBJECT:
             return FollowUp("topic", alone)
         # A vague subject ("the results") that is an aspect of the last topic stays with it, one level deeper.
-        aspect = self.matcher.match(f"{subject} {self.knowledge.intent(last).title}")
+        aspect = self.matcher.match(f"{subject} {self.knowledge.intent(last).title}", verdict)
         if aspect.intent == last and not aspect.safety:
             return FollowUp("topic", last, self._deeper(last, level, context))
         return FollowUp("topic", alone) if alone is not None else None

@@ -72,6 +72,13 @@ def create_engine(url: str | URL, **engine_options: Any) -> AsyncEngine:
         path = sqlite_file(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite lets one transaction write at a time. With one connection, this process's transactions
+            # queue for it in the event loop, in order; with several, they would race for the file's lock
+            # in their own threads, where a waiting writer sleeps in growing steps (up to 100 ms) and fails
+            # once the busy timeout has passed. The timeout is left for other processes on the same file.
+            if "poolclass" not in engine_options:
+                engine_options.setdefault("pool_size", 1)
+                engine_options.setdefault("max_overflow", 0)
     elif backend == "postgresql":
         # A long-running bot outlives server restarts; test a pooled connection before handing it out.
         engine_options.setdefault("pool_pre_ping", True)

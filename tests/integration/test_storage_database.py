@@ -130,6 +130,35 @@ async def test_many_concurrent_writers_on_one_sqlite_file_all_succeed(tmp_path: 
         assert connection.execute("SELECT count FROM answer_tallies").fetchone() == (writers,)
 
 
+async def test_one_process_queues_its_own_sqlite_writes_instead_of_timing_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"
+    await upgrade(url)
+    # A busy timeout far shorter than the write below: a second connection waiting on the file lock fails.
+    monkeypatch.setattr("bot.storage._database.SQLITE_BUSY_TIMEOUT_MS", 50)
+    db = Database.connect(url)
+    holding = asyncio.Event()
+
+    async def long_write() -> None:
+        async with db.session() as session:
+            await get_or_create_user(session, 1, 1, NOW)
+            holding.set()
+            await asyncio.sleep(0.5)  # the write lock held across an await, ten busy timeouts long
+
+    async def second_write() -> None:
+        await holding.wait()
+        async with db.session() as session:
+            await get_or_create_user(session, 2, 2, NOW)
+
+    try:
+        await asyncio.gather(long_write(), second_write())
+    finally:
+        await db.dispose()
+    with sqlite3.connect(tmp_path / "x.sqlite3") as connection:
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (2,)
+
+
 async def test_check_database_answers_true_on_a_live_database(database: Database) -> None:
     assert await check_database(database)
 
