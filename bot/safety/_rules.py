@@ -129,6 +129,31 @@ _CRISIS_EXTRA = [
     r"\b(bought|got|have|ordered) the (stuff|rope|pills|tablets|things) (already|now|i need|for it)\b",
     r"\b(updated|rewrote|finalised|finalized|sorted out|made) my will\b.*\b(cancelled|canceled|calm|ready|passwords|goodbye|sorted)\b",
     r"\bfeel(ing)? like ending (my|your|their) life\b|\bending my life\b",
+    # Warning signs named in crisis-line guidance that the phrases above did not reach.
+    r"\b(i am|i will|i shall|going to|gonna|decided to|ready to|about to) end(ing)? it\b"
+    r"(?! (with|early|off|there|here|at|for now|and start|and switch))",
+    r"\b(started|start|been|keep|kept|back to|went back to|relapsed and) (cutting|burning)( my ?self| again)\b",
+    r"\bblades? out of (my|the|a|her|his) (razor|razors|sharpener|pencil sharpener)\b|\brazor blades?\b",
+    r"\blooks? like an accident\b",
+    r"\b(looked up|looking up|look up|googled|googling|searched|searching|researched|researching)( up)? how (much|many)\b"
+    r".*\b(it would take|would it take|it takes|does it take|it will take)\b"
+    r"(?! to (work|kick in|raise|get|build|absorb|show|start|heal|help))",
+    r"\b(looking|looked|look|googling|googled|searching|searched|reading|read) (up )?(about )?"
+    r"(overdoses|overdosing|how to overdose|lethal doses?|fatal doses?)\b",
+    r"\b(whole|entire) (box|packet|bottle|lot|strip)\b.*\b(would it be|is it|will it be) (quick|painless|peaceful|fast)\b",
+    r"\b(balcony|bridge|ledge|roof|cliff|platform|railway|tracks)\b.*\b(wonder|wondering|think|thinking|thought)"
+    r" (if|whether|how much) it would hurt\b",
+    r"\b(will not|wont|would not) be (around|here|alive) (long enough|to see)\b",
+    r"\bnoose\b|\b(found|bought|got|have|hid|hidden|put up|tied) (a |the )rope\b",
+    r"\bjoin (grandad|grandpa|granddad|my (late )?(husband|wife|mother|father|son|daughter)|him|her|them) "
+    r"(soon|in heaven|up there)\b",
+    r"\b(tablets|pills|meds|medicine) (are |were )?(hidden|stashed|hoarded)\b|\bhid(den|ing)? (her|his|my) (tablets|pills|meds)\b",
+    r"\b(weeks|months) (worth )?of (\w+ ){0,2}(put by|put away|saved up|stashed|set aside|hidden|hoarded)\b",
+    r"\b(saving|saved|stockpiling|stockpiled|hoarding|hoarded|stashing|keeping) (up )?(my |her |his )?"
+    r"(sleeping|pain|heart|blood pressure|morphine|tramadol|diazepam|insulin) ?(pills|tablets|meds|patches)?\b"
+    r"(?! (in|on|for) (the|a|my) (fridge|cupboard|holiday|trip|travel))",
+    r"\b(shotgun|gun|guns|rifle|firearm|pistol)\b.*\b(herself|himself|myself|means it|end it|finish it|take care of it)\b"
+    r"|\b(herself|himself|myself|end it|finish it)\b.*\b(shotgun|gun|guns|rifle|firearm|pistol)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -203,6 +228,8 @@ _URGENT_EXTRA = [
     r"\b(looks|look|is|is sticking|sticking) (wrong|out|up)\b.*\b(fell|fall|lump|bone)\b|\b(fell|fall)\b.*\b(looks wrong|lump sticking)\b",
     r"\b(cannot|cant|unable to|not able to) (put|bear) (any )?weight\b",
     r"\b(cannot|cant|can not) (control|hold) (my|her|his) (bladder|bowels|pee|wee)\b",
+    r"\b(fell|fall|slipped|tripped)\b.*\b(looks|look|looking) (wrong|odd|strange|deformed|out of place|twisted)\b",
+    r"\b(pale and clammy|gone (very )?(pale|grey|gray) and (clammy|sweaty|cold))\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -243,7 +270,9 @@ _NOT_NOW = re.compile(
     r"at (the age of )?\d\d|in her (sixties|seventies|eighties|60s|70s|80s)|runs in (the|my) family|"
     r"my (grand)?(mother|mum|mom|father|dad|aunt|sister|grandma|granny|nan|nana)\b.*\b(had|died|used to)|"
     r"so many women|lots of women|people (who|on)|women (who|on)|men (who|on)|in (19|20)\d\d|"
-    r"runs? in (the |my )?famil(y|ies)|we joke|skiing|snowboarding|playing (football|rugby|netball))\b"
+    r"runs? in (the |my )?famil(y|ies)|we joke|skiing|snowboarding|playing (football|rugby|netball)|"
+    r"no (damage|harm|injury|injuries|bruises?|broken bones)|not hurt|unhurt|nothing (broken|hurt)|no harm done|"
+    r"last (winter|summer|spring|autumn|christmas|month)|at christmas|(it )?(really )?scared me)\b"
 )
 _PRESENT_CUES = re.compile(
     r"\b(just now|right now|and now|today|this morning|tonight|last night|an hour|minutes ago|yesterday|"
@@ -271,6 +300,8 @@ _IDIOMS = re.compile(
     r"|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
+    r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
+    r"|\b(i am|im) not suicidal\b|\bno suicidal (thoughts|feelings|ideas)\b"
 )
 
 _CRISIS_RE = re.compile("|".join(f"(?:{p})" for p in (*_CRISIS, *_CRISIS_EXTRA)))

@@ -52,6 +52,18 @@ def hit_of(text: str) -> RuleHit | None:
         ("i overdosed on anastrozole by mistake", URGENT, "overdose"),
         ("my toddler swallowed one of my letrozole tablets", URGENT, "overdose"),
         ("i fell and my hip hurts so much i cant take it anymore", URGENT, "injury"),
+        # Warning signs from crisis-line guidance, in words that name no method or "suicide".
+        ("if the next scan is bad im ending it", CRISIS, "crisis"),
+        ("ive started cutting again, nobody knows", CRISIS, "crisis"),
+        ("i keep the blades out of my razor in a drawer", CRISIS, "crisis"),
+        ("read up on how to make it look like an accident", CRISIS, "crisis"),
+        ("he googled how many of his heart pills it would take", CRISIS, "crisis"),
+        ("my daughter found she has been looking up overdoses", CRISIS, "crisis"),
+        ("she has two months of diazepam put by", CRISIS, "crisis"),
+        ("been keeping my sleeping tablets in a tin just in case", CRISIS, "crisis"),
+        ("he says he wants to join my late mum soon and his pills are hidden in a drawer", CRISIS, "crisis"),
+        ("dad has a rifle and says he will take care of it himself", CRISIS, "crisis"),
+        ("she tripped on the step and her wrist looks deformed", URGENT, "injury"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -77,6 +89,12 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "im scared of falling and breaking something",
         "the waiting kills me",
         "it kills me to see my mum so tired on these tablets, how can i support her",
+        "kill me now, the letter says my scan is at 7am on a sunday",
+        "im not suicidal, just fed up with the hot flushes",
+        "tripped over the dog at the party, no harm done",
+        "my sister fell last winter and broke her wrist, how do i avoid that",
+        "im ending it with letrozole early, can i switch to exemestane",
+        "how much vitamin d would it take to raise my levels",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
