@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from bot.safety._gate import AlarmGate
 from bot.safety._language import ENGLISH, LanguageGuesser
 from bot.safety._lexicon import Lexicon
-from bot.safety._rules import CRISIS, URGENT, RuleHit, rule_hit, without_idioms
+from bot.safety._rules import CRISIS, URGENT, RuleHit, nothing_swallowed, rule_hit, without_idioms
 from bot.safety._semantic import ExemplarIndex, SemanticScores
 
 logger = logging.getLogger(__name__)
@@ -209,7 +209,12 @@ class SafetyDetector:
             layer = "lexicon" if hit else None
         if hit is None:
             return SafetyVerdict(None, language=language)
+        if hit.reason == "overdose" and self._nothing_swallowed(text):
+            return SafetyVerdict(None, language=language, ambiguous=True)
         return SafetyVerdict(hit.kind, hit.reason, language, layer)
+
+    def _nothing_swallowed(self, text: str) -> bool:
+        return any(nothing_swallowed(form) for form in self._canonical_forms(text))
 
     def _semantic_verdict(self, verdict: SafetyVerdict, scores: SemanticScores, text: str) -> SafetyVerdict:
         margin = scores.margin
@@ -228,6 +233,9 @@ class SafetyDetector:
             needed *= SHORT_MARGIN_FACTOR
         if margin >= needed and scores.alarm >= self.alarm_floor:
             alarm_class = scores.alarm_class
+            if alarm_class == "overdose" and self._nothing_swallowed(text):
+                # "noticed before i swallowed it" sits next to "took my husband's pills by mistake".
+                return replace(verdict, ambiguous=True, scores=scores)
             kind = CRISIS if alarm_class == "crisis" else URGENT
             reason = "overdose" if alarm_class == "overdose" else "semantic"
             return replace(verdict, kind=kind, reason=reason, layer="semantic", scores=scores)

@@ -152,6 +152,12 @@ _CRISIS_EXTRA = [
     r"\b(saving|saved|stockpiling|stockpiled|hoarding|hoarded|stashing|keeping) (up )?(my |her |his )?"
     r"(sleeping|pain|heart|blood pressure|morphine|tramadol|diazepam|insulin) ?(pills|tablets|meds|patches)?\b"
     r"(?! (in|on|for) (the|a|my) (fridge|cupboard|holiday|trip|travel))",
+    r"\b(giving|gave|given|give) (away )?(all )?(my|her|his) (jewellery|jewelry|watch|watches|rings?|medals|"
+    r"records|tools|collection|books|clothes) (away|to (the|my|our|his|her) \w+)\b.*\b(burden|sorry|will not need|"
+    r"wont need|where (i am|she is|he is) going|not eating|stopped eating|goodbye|soon)\b",
+    r"\b(apologising|apologizing|apologises|apologizes|keeps saying sorry) for being (a|such a) burden\b"
+    r"|\b(feel|feels|feeling) like (a|such a|nothing but a) burden\b",
+    r"\b(thank you|thanks) for everything\b.*\blook after (the|my|her|his) (cat|dog|kids|children|pets?|plants)\b",
     r"\b(shotgun|gun|guns|rifle|firearm|pistol)\b.*\b(herself|himself|myself|means it|end it|finish it|take care of it)\b"
     r"|\b(herself|himself|myself|end it|finish it)\b.*\b(shotgun|gun|guns|rifle|firearm|pistol)\b",
 ]
@@ -303,6 +309,28 @@ _IDIOMS = re.compile(
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
     r"|\b(i am|im) not suicidal\b|\bno suicidal (thoughts|feelings|ideas)\b"
 )
+
+# Said of a pill mishap, these mean nothing was swallowed: "noticed before i swallowed it", "the packet was
+# still sealed". Such a message is answered, with the emergency line, rather than given the poison-centre
+# reply; anything that says a tablet did go down keeps the alarm.
+_NOTHING_SWALLOWED = re.compile(
+    r"\bbefore (i|he|she|they|it|the dog) (swallowed|took|went near|got to|reached)\b"
+    r"|\b(noticed|realised|realized|caught it|saw) (it )?(in time|just in time|before)\b"
+    r"|\b(nothing|none of them|none) (is |are |was |were |got )?(swallowed|missing|eaten|taken)\b"
+    r"|\b(still|all) (sealed|intact|there|accounted for)\b|\b(lids?|packet|pack|box|blister) (was |were )?(shut|closed|sealed)\b"
+    r"|\b(did not|didnt|never) (swallow|take|eat) (it|them|any|one)\b|\bonly took the one\b"
+    r"|\b(grabbed|took|snatched|got) (it|them|the \w+) (off|from|away from) (him|her|them)\b"
+)
+_SWALLOWED_ANYWAY = re.compile(
+    r"\b(but|and) (he|she|i|they) (had|did) (swallowed|swallow|taken|take)\b|\bsome are missing\b"
+)
+
+
+def nothing_swallowed(canonical_text: str) -> bool:
+    """Tell whether a message about a pill mishap says that nothing was swallowed."""
+    text = without_idioms(canonical_text)
+    return bool(_NOTHING_SWALLOWED.search(text)) and not _SWALLOWED_ANYWAY.search(text)
+
 
 _CRISIS_RE = re.compile("|".join(f"(?:{p})" for p in (*_CRISIS, *_CRISIS_EXTRA)))
 _URGENT_RE = re.compile("|".join(f"(?:{p})" for p in (*_URGENT, *_URGENT_EXTRA)))

@@ -64,6 +64,9 @@ def hit_of(text: str) -> RuleHit | None:
         ("he says he wants to join my late mum soon and his pills are hidden in a drawer", CRISIS, "crisis"),
         ("dad has a rifle and says he will take care of it himself", CRISIS, "crisis"),
         ("she tripped on the step and her wrist looks deformed", URGENT, "injury"),
+        ("mum gave her rings away to the grandchildren and says she wont need them", CRISIS, "crisis"),
+        ("my husband keeps apologising for being a burden", CRISIS, "crisis"),
+        ("my friend texted thank you for everything, look after the dog for me", CRISIS, "crisis"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -99,6 +102,27 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
     assert hit_of(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "swallowed"),
+    [
+        ("my toddler got into my tablets but the packet was still sealed", False),
+        ("my grandson got into my pill box, i counted and nothing is missing", False),
+        ("my daughter got into my handbag and had my letrozole in her hand but i grabbed it off her", False),
+        ("my toddler got into my tablets, the packet was sealed but some are missing", True),
+        ("my toddler got into my tablets", True),
+    ],
+)
+def test_a_mishap_with_nothing_swallowed_is_answered_with_the_emergency_line(
+    text: str, swallowed: bool
+) -> None:
+    # Every message here trips the overdose rule; only those that say nothing went down are let through.
+    verdict = LEXICAL.safety_detector.assess(text)
+    if swallowed:
+        assert verdict.kind == URGENT and verdict.reason == "overdose"
+    else:
+        assert verdict.kind is None and verdict.ambiguous
 
 
 def test_idioms_are_removed_but_the_person_is_kept() -> None:
@@ -149,6 +173,11 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("uk", "онук проковтнув мої таблетки", URGENT),
         ("uk", "мій чоловік сказав що покінчить з собою", CRISIS),
         ("ru", "она сказала что покончит с собой", CRISIS),
+        # Giving prized things away, and saying one is a burden: warning signs in crisis-line guidance.
+        ("ru", "папа раздал свои вещи соседям", CRISIS),
+        ("pl", "babcia rozdała swoje rzeczy wnukom", CRISIS),
+        ("es", "siento que soy una carga para todos", CRISIS),
+        ("uk", "я стала тягарем для всіх", CRISIS),
     ],
 )
 def test_other_language_phrases(language: str, text: str, kind: str) -> None:
@@ -162,6 +191,9 @@ def test_other_language_phrases(language: str, text: str, kind: str) -> None:
         ("es", "mi abuela se rompió la cadera a los 75, tengo más riesgo?"),
         ("de", "wie oft sollte ich eine knochendichtemessung machen?"),
         ("fr", "est-ce que le letrozole fait mal aux os ?"),
+        # Not wanting to be a burden is how many people explain wanting to stay independent.
+        ("es", "no quiero ser una carga para mis hijos si me rompo la cadera"),
+        ("ru", "не хочу быть обузой для детей, как сохранить кости"),
     ],
 )
 def test_other_language_questions_raise_nothing(language: str, text: str) -> None:

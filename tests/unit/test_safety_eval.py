@@ -62,9 +62,9 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     ("name", "recall", "right_kind", "false_alarms"),
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
-        ("safety_val2.tsv", 0.968, 0.963, 0.041),
-        ("safety_holdout.tsv", 0.946, 0.938, 0.037),
-        ("safety_holdout2.tsv", 0.888, 0.874, 0.039),
+        ("safety_val2.tsv", 0.989, 0.989, 0.027),
+        ("safety_holdout.tsv", 0.955, 0.946, 0.037),
+        ("safety_holdout2.tsv", 0.896, 0.881, 0.039),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
