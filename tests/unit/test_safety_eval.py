@@ -8,6 +8,8 @@ held-out halves, which are never used for tuning: safety_holdout.tsv (written wi
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them). Their
 figures are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on the held-out
 halves is a strict expected failure that turns red the day it is met, so the marker comes off.
+safety_holdout3.tsv is a third held-out half, written after the others by someone who had read nothing of
+the project but the article; it was measured once, after the last change to the layer, and never tuned on.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def reports(domain: Domain) -> dict[str, EvalReport]:
         "safety_val2.tsv",
         "safety_holdout.tsv",
         "safety_holdout2.tsv",
+        "safety_holdout3.tsv",
     )
     return {name: evaluate(domain.matcher, read_labelled(DATA_DIR / name)) for name in names}
 
@@ -65,6 +68,7 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
         ("safety_val2.tsv", 0.989, 0.989, 0.027),
         ("safety_holdout.tsv", 0.955, 0.946, 0.037),
         ("safety_holdout2.tsv", 0.896, 0.881, 0.039),
+        ("safety_holdout3.tsv", 0.923, 0.885, 0.038),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
@@ -79,7 +83,7 @@ def test_sets_below_the_bar_do_not_fall(
 @pytest.mark.xfail(
     strict=True, reason="issue 7's bar is not yet met on unseen messages; see the closing note"
 )
-@pytest.mark.parametrize("name", ["safety_holdout.tsv", "safety_holdout2.tsv"])
+@pytest.mark.parametrize("name", ["safety_holdout.tsv", "safety_holdout2.tsv", "safety_holdout3.tsv"])
 def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name: str) -> None:
     assert meets_the_issues_bar(reports[name])
 
@@ -92,6 +96,7 @@ def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name:
         "safety_val2.tsv",
         "safety_holdout.tsv",
         "safety_holdout2.tsv",
+        "safety_holdout3.tsv",
     ],
 )
 def test_alarms_in_languages_the_bot_cannot_read_still_get_the_numbers(
