@@ -22,6 +22,14 @@ from bot.domain import Domain, load_domain
 from bot.matching import EvalReport, evaluate, read_labelled
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+SAFETY_SETS = (
+    "safety_dev.tsv",
+    "safety_val.tsv",
+    "safety_val2.tsv",
+    "safety_holdout.tsv",
+    "safety_holdout2.tsv",
+    "safety_holdout3.tsv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +39,7 @@ def domain() -> Domain:
 
 @pytest.fixture(scope="module")
 def reports(domain: Domain) -> dict[str, EvalReport]:
-    names = (
-        "safety_dev.tsv",
-        "safety_val.tsv",
-        "safety_val2.tsv",
-        "safety_holdout.tsv",
-        "safety_holdout2.tsv",
-        "safety_holdout3.tsv",
-    )
-    return {name: evaluate(domain.matcher, read_labelled(DATA_DIR / name)) for name in names}
+    return {name: evaluate(domain.matcher, read_labelled(DATA_DIR / name)) for name in SAFETY_SETS}
 
 
 def meets_the_issues_bar(figures: EvalReport) -> bool:
@@ -88,17 +88,7 @@ def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name:
     assert meets_the_issues_bar(reports[name])
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "safety_dev.tsv",
-        "safety_val.tsv",
-        "safety_val2.tsv",
-        "safety_holdout.tsv",
-        "safety_holdout2.tsv",
-        "safety_holdout3.tsv",
-    ],
-)
+@pytest.mark.parametrize("name", SAFETY_SETS)
 def test_alarms_in_languages_the_bot_cannot_read_still_get_the_numbers(
     reports: dict[str, EvalReport], name: str
 ) -> None:
