@@ -158,6 +158,28 @@ _CRISIS_EXTRA = [
     r"\b(apologising|apologizing|apologises|apologizes|keeps saying sorry) for being (a|such a) burden\b"
     r"|\b(feel|feels|feeling) like (a|such a|nothing but a) burden\b",
     r"\b(thank you|thanks) for everything\b.*\blook after (the|my|her|his) (cat|dog|kids|children|pets?|plants)\b",
+    r"\b(saving|saved|stockpiling|stockpiled|hoarding|hoarded|stashing|keeping|kept) (up )?((my|her|his) )?(late )?(\w+ s |\w+s )?"
+    r"(anastrozole|letrozole|exemestane|morphine|tramadol|codeine|oxycodone|diazepam|insulin|painkillers)\b"
+    r"(?! (in|on|for) (the|a|my) (fridge|cupboard|holiday|trip|travel))",
+    r"\b(stopped|stopping|quit|quitting|cancelled|canceled) (\w+ ){0,10}(on purpose|deliberately)\b.*"
+    r"\b(nature|over|nobody knows|no one knows|let(ting)? (it all |everything )?go|for good)\b"
+    r"|\b(stopped|stopping|quit|quitting|cancelled|canceled)\b.*\b(let(ting)? nature take its course|"
+    r"letting (it all|everything) go)\b",
+    r"\bwant (it|this|everything|it all) (all )?over\b(?! with)",
+    r"\b(do not|dont) plan on being (around|here|alive)\b",
+    r"\b(will not|wont|would not) be (around|here|alive) (next (week|month)|by (then|christmas|next \w+|the end of)|"
+    r"for (long|much longer))\b",
+    r"\b(letter|letters|note|notes)\b( \w+){0,3} for after\b|\bnot to open (it |them )?(until|till|before)\b",
+    r"\b(giving|gave|given) away (all )?(my|her|his) (things|stuff|belongings|jewellery|jewelry|rings?|wedding ring|"
+    r"watch|cat|dog|pets?)\b",
+    r"\b(looking|looked|googling|googled|searching|searched|researching|researched|reading|read) (up )?(which|what) "
+    r"(of (my|the) )?(meds|medicines|pills|tablets) (are |would be )?(dangerous|deadly|lethal|fatal)\b",
+    r"\bsee you on the other side\b(?! of)",
+    r"\b(morphine|pills|tablets|meds|medicine|insulin|oxycodone|tramadol|codeine)\b.*\b(i know|i have decided|"
+    r"decided) what (i am|i will|i shall) (going to )?do with (it|them)\b",
+    r"\bis (it|an overdose|dying) (painless|peaceful|quick)\b(?! (to|for) (have|get|take) (a|the) (scan|dexa|infusion|injection))",
+    r"\bit would (all )?be over\b",
+    r"\bsay(ing)? goodbye to (people|friends|family|her friends|his friends|my friends)\b",
     r"\b(shotgun|gun|guns|rifle|firearm|pistol)\b.*\b(herself|himself|myself|means it|end it|finish it|take care of it)\b"
     r"|\b(herself|himself|myself|end it|finish it)\b.*\b(shotgun|gun|guns|rifle|firearm|pistol)\b",
 ]
@@ -278,6 +300,7 @@ _NOT_NOW = re.compile(
     r"so many women|lots of women|people (who|on)|women (who|on)|men (who|on)|in (19|20)\d\d|"
     r"runs? in (the |my )?famil(y|ies)|we joke|skiing|snowboarding|playing (football|rugby|netball)|"
     r"no (damage|harm|injury|injuries|bruises?|broken bones)|not hurt|unhurt|nothing (broken|hurt)|no harm done|"
+    r"(possible|can you|can i|could you) (to )?overdose on (calcium|vitamin d|vit d|supplements|vitamins)|"
     r"last (winter|summer|spring|autumn|christmas|month)|at christmas|(it )?(really )?scared me)\b"
 )
 _PRESENT_CUES = re.compile(
@@ -308,6 +331,11 @@ _IDIOMS = re.compile(
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
     r"|\b(i am|im) not suicidal\b|\bno suicidal (thoughts|feelings|ideas)\b"
+    r"|\bif (\w+ ){1,10}((he|she|they|you|my \w+) (will|would|is going to|gonna|going to)|hell|shell|theyll|youll)"
+    r" kill me\b"
+    r"|\b\w+s (just |really )?killing me\b|\b(fell|falling|fall|fallen) asleep\b"
+    r"|\b(back|knees?|hips?|joints?|feet|hands|head|neck|shoulders?|legs?|wrists?) (is |are |s )?(just |really )?"
+    r"killing me\b"
 )
 
 # Said of a pill mishap, these mean nothing was swallowed: "noticed before i swallowed it", "the packet was
@@ -347,6 +375,24 @@ def is_about_now(canonical_text: str) -> bool:
     return not _NOT_NOW.search(canonical_text) or bool(_PRESENT_CUES.search(canonical_text))
 
 
+# A fall told as harmless ("not a scratch", "only bruised my pride", "got straight back up") is not an
+# emergency, unless something in the message still says it is.
+_UNHARMED = re.compile(
+    r"\b(no (damage|harm|injury|injuries|bruises?|broken bones)|not hurt|unhurt|nothing (broken|hurt)|"
+    r"no harm done|not a scratch|not even a (scratch|bruise)|only bruised (my|his|her|their) (pride|ego)|"
+    r"(got|jumped|was) (straight |right )?back up)\b"
+)
+_STILL_HURT = re.compile(
+    r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|help|hurts|hurting|"
+    r"painful|pain|swollen|swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
+)
+
+
+def unharmed(canonical_text: str) -> bool:
+    """Tell whether a message about a fall says that nobody was hurt."""
+    return bool(_UNHARMED.search(canonical_text)) and not _STILL_HURT.search(canonical_text)
+
+
 def rule_hit(canonical_text: str) -> RuleHit | None:
     """Return what the rules find in a canonical English message, or None."""
     text = without_idioms(canonical_text)
@@ -357,7 +403,7 @@ def rule_hit(canonical_text: str) -> RuleHit | None:
         return RuleHit(CRISIS, "weak_crisis" if _WEAK_CRISIS.fullmatch(crisis.group(0)) else "crisis")
     if _OVERDOSE_RE.search(text) and is_about_now(text.replace("if ", "")):
         return RuleHit(URGENT, "overdose")
-    if _URGENT_RE.search(text) and is_about_now(text):
+    if _URGENT_RE.search(text) and is_about_now(text) and not unharmed(canonical_text):
         return RuleHit(URGENT, "injury")
     if crisis is not None:
         return RuleHit(CRISIS, "weak_crisis")

@@ -67,6 +67,14 @@ def hit_of(text: str) -> RuleHit | None:
         ("mum gave her rings away to the grandchildren and says she wont need them", CRISIS, "crisis"),
         ("my husband keeps apologising for being a burden", CRISIS, "crisis"),
         ("my friend texted thank you for everything, look after the dog for me", CRISIS, "crisis"),
+        ("ive been stockpiling my late husbands morphine", CRISIS, "crisis"),
+        ("stopped all my tablets on purpose, nobody knows", CRISIS, "crisis"),
+        ("whats the point of the scan, i dont plan on being around by spring", CRISIS, "crisis"),
+        ("she wont be here by christmas, she has said so and she means it", CRISIS, "crisis"),
+        ("dad left a letter for after and asked us not to open it till the weekend", CRISIS, "crisis"),
+        ("my sister has given away her cat and her rings", CRISIS, "crisis"),
+        ("been reading which of my tablets would be deadly together", CRISIS, "crisis"),
+        ("is an overdose painless", CRISIS, "crisis"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -98,6 +106,13 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "my sister fell last winter and broke her wrist, how do i avoid that",
         "im ending it with letrozole early, can i switch to exemestane",
         "how much vitamin d would it take to raise my levels",
+        "if i forget the scan again my husband will kill me",
+        "my knees are killing me after the walk",
+        "i fell asleep during the dexa scan, is that ok",
+        "my dad fell off the step yesterday but got straight back up, not a scratch",
+        "is it possible to overdose on calcium tablets",
+        "is it painless to have a dexa scan",
+        "see you on the other side of my surgery!",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -178,6 +193,9 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("pl", "babcia rozdała swoje rzeczy wnukom", CRISIS),
         ("es", "siento que soy una carga para todos", CRISIS),
         ("uk", "я стала тягарем для всіх", CRISIS),
+        ("ru", "по ошибке выпила летрозол дважды", URGENT),
+        ("pt", "o meu neto engoliu umas pilulas da avó", URGENT),
+        ("it", "mia madre ha smesso apposta tutte le medicine", CRISIS),
     ],
 )
 def test_other_language_phrases(language: str, text: str, kind: str) -> None:
@@ -194,6 +212,7 @@ def test_other_language_phrases(language: str, text: str, kind: str) -> None:
         # Not wanting to be a burden is how many people explain wanting to stay independent.
         ("es", "no quiero ser una carga para mis hijos si me rompo la cadera"),
         ("ru", "не хочу быть обузой для детей, как сохранить кости"),
+        ("es", "me quiero morir de la vergüenza, me dormí en la densitometría"),
     ],
 )
 def test_other_language_questions_raise_nothing(language: str, text: str) -> None:

@@ -2,14 +2,13 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2, a third tuning set written fresh (by someone who
-had read none of the rules, banks or sets) to find what the first two no longer could; nor on the two
-held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev) and
-safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them). Their
+(used for choosing margins). It does not yet hold on val2 and val3, tuning sets written fresh (each by someone
+who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the three
+held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
+safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them) and
+safety_holdout3.tsv (written last, by someone who had read nothing of the project but the article). Their
 figures are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on the held-out
 halves is a strict expected failure that turns red the day it is met, so the marker comes off.
-safety_holdout3.tsv is a third held-out half, written after the others by someone who had read nothing of
-the project but the article; it was measured once, after the last change to the layer, and never tuned on.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ SAFETY_SETS = (
     "safety_dev.tsv",
     "safety_val.tsv",
     "safety_val2.tsv",
+    "safety_val3.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -66,9 +66,10 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
         ("safety_val2.tsv", 0.989, 0.989, 0.027),
+        ("safety_val3.tsv", 0.979, 0.979, 0.019),
         ("safety_holdout.tsv", 0.955, 0.946, 0.037),
-        ("safety_holdout2.tsv", 0.896, 0.881, 0.039),
-        ("safety_holdout3.tsv", 0.923, 0.885, 0.038),
+        ("safety_holdout2.tsv", 0.903, 0.888, 0.039),
+        ("safety_holdout3.tsv", 0.929, 0.891, 0.034),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
