@@ -23,6 +23,12 @@ class RuleHit:
     reason: str  # "crisis", "weak_crisis", "overdose", "injury"
 
 
+# Said by someone travelling, "i won't be here for my scan" asks to move it.
+_AWAY = (
+    r"(?!.*\b(holiday|holidays|vacation|travel|travelling|traveling|trip|abroad|visiting|moving house|"
+    r"moving abroad|away for|away on|at work|working|wedding|conference|cruise)\b)"
+)
+
 _CRISIS = [
     r"\b(want|wanna|wish|going|ready|trying|tempted|plan(ning)?|thinking (about|of)|thought (about|of)) (to )?"
     r"(die|be dead|end (it|it all|things|my life|everything)|kill (my ?self|me)|not (be here|exist|wake up))",
@@ -79,7 +85,7 @@ _CRISIS_EXTRA = [
     r"(pills|tablets|meds|medicine|sleeping pills|painkillers)\b",
     r"\b(wrote|written|writing|left) (a |my |her |his )?(goodbye|farewell|last) (letter|note|message)",
     r"\b(giving|gave|give) (away )?(all )?(my|her|his) (things|stuff|belongings) away\b|\bgiving away (all )?(my|her|his) (things|stuff|belongings)\b",
-    r"\b(will not|wont|would not) be (around|here) (for|by|much longer|anymore|any more)\b",
+    "^" + _AWAY + r".*\b(will not|wont|would not) be (around|here) (for|by|much longer|anymore|any more)\b",
     r"\b(want|going|plan|planning|thinking (about|of)|tempted) (to )?(take|taking) (an )?overdose\b",
     r"\b(want|going|plan|planning|thinking (about|of)|tempted) (to )?(overdose|overdosing|od)\b",
     r"\b(take|taking|swallow|swallowing) (them )?all (of )?(my|her|his|the|them|at once)\b.*\b(end|die|gone|over|sleep|for good)\b",
@@ -165,9 +171,10 @@ _CRISIS_EXTRA = [
     r"\b(nature|over|nobody knows|no one knows|let(ting)? (it all |everything )?go|for good)\b"
     r"|\b(stopped|stopping|quit|quitting|cancelled|canceled)\b.*\b(let(ting)? nature take its course|"
     r"letting (it all|everything) go)\b",
-    r"\bwant (it|this|everything|it all) (all )?over\b(?! with)",
-    r"\b(do not|dont) plan on being (around|here|alive)\b",
-    r"\b(will not|wont|would not) be (around|here|alive) (next (week|month)|by (then|christmas|next \w+|the end of)|"
+    "^" + _AWAY + r".*\b(do not|dont) plan on being (around|here|alive)\b",
+    "^"
+    + _AWAY
+    + r".*\b(will not|wont|would not) be (around|here|alive) (next (week|month)|by (then|christmas|next \w+|the end of)|"
     r"for (long|much longer))\b",
     r"\b(letter|letters|note|notes)\b( \w+){0,3} for after\b|\bnot to open (it |them )?(until|till|before)\b",
     r"\b(giving|gave|given) away (all )?(my|her|his) (things|stuff|belongings|jewellery|jewelry|rings?|wedding ring|"
@@ -177,8 +184,13 @@ _CRISIS_EXTRA = [
     r"\bsee you on the other side\b(?! of)",
     r"\b(morphine|pills|tablets|meds|medicine|insulin|oxycodone|tramadol|codeine)\b.*\b(i know|i have decided|"
     r"decided) what (i am|i will|i shall) (going to )?do with (it|them)\b",
-    r"\bis (it|an overdose|dying) (painless|peaceful|quick)\b(?! (to|for) (have|get|take) (a|the) (scan|dexa|infusion|injection))",
-    r"\bit would (all )?be over\b",
+    r"\bis (an overdose|dying) (painless|peaceful|quick)\b"
+    r"|\b(overdose|overdosing|dying|die|death|jump|jumping|hang|hanging)\b.*\bis it (painless|peaceful|quick)\b"
+    r"|\bis it (painless|peaceful|quick)\b.*\b(overdose|overdosing|dying|die|death|jump|jumping|hang|hanging)\b",
+    r"\b(it|everything) would (all )?be over\b(?! (by|in|soon|after|before|within|when|quickly))"
+    r"|\b(itd|itll) all be over\b",
+    r"\b(looked|looking|googled|googling|read|reading|searched|searching) (up )?how long (it takes|does it take|"
+    r"it would take) to bleed out\b|\bbleed(ing)? out\b(?! of)",
     r"\bsay(ing)? goodbye to (people|friends|family|her friends|his friends|my friends)\b",
     r"\b(shotgun|gun|guns|rifle|firearm|pistol)\b.*\b(herself|himself|myself|means it|end it|finish it|take care of it)\b"
     r"|\b(herself|himself|myself|end it|finish it)\b.*\b(shotgun|gun|guns|rifle|firearm|pistol)\b",

@@ -75,6 +75,8 @@ def hit_of(text: str) -> RuleHit | None:
         ("my sister has given away her cat and her rings", CRISIS, "crisis"),
         ("been reading which of my tablets would be deadly together", CRISIS, "crisis"),
         ("is an overdose painless", CRISIS, "crisis"),
+        ("he looked up how long it takes to bleed out", CRISIS, "crisis"),
+        ("i wont be here for my next scan, ive sorted everything", CRISIS, "crisis"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -113,6 +115,10 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "is it possible to overdose on calcium tablets",
         "is it painless to have a dexa scan",
         "see you on the other side of my surgery!",
+        "i wont be here for my scan next month, were on holiday, can i move it",
+        "does the dexa scan hurt? is it painless?",
+        "i hoped it would be over by now, the joint pain i mean",
+        "i just want this scan over and done with",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:

@@ -66,7 +66,7 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
         ("safety_val2.tsv", 0.989, 0.989, 0.027),
-        ("safety_val3.tsv", 0.979, 0.979, 0.019),
+        ("safety_val3.tsv", 0.984, 0.984, 0.019),
         ("safety_holdout.tsv", 0.955, 0.946, 0.037),
         ("safety_holdout2.tsv", 0.903, 0.888, 0.039),
         ("safety_holdout3.tsv", 0.929, 0.891, 0.034),
