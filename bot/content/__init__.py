@@ -2,6 +2,7 @@
 
 from bot.content._loader import ContentError, content_version, load_knowledge_base
 from bot.content._model import (
+    DOSE_INTENT,
     GROUPS,
     LEVEL_NAMES,
     LEVELS,
@@ -16,6 +17,7 @@ from bot.content._paths import content_root
 from bot.content._render import AnswerContext, EmergencyContacts, Renderer, tidy
 
 __all__ = [
+    "DOSE_INTENT",
     "GROUPS",
     "LEVELS",
     "LEVEL_NAMES",

@@ -15,6 +15,7 @@ LEVEL_NAMES: dict[str, str] = {
 GROUPS: tuple[str, ...] = ("biology", "monitoring", "protecting", "feelings", "conversation")
 KINDS: tuple[str, ...] = ("article", "smalltalk", "flow", "refusal", "safety")
 SAFETY_INTENTS: frozenset[str] = frozenset({"urgent_symptoms", "crisis"})
+DOSE_INTENT = "medication_dose"  # the dose guard: no advice on doses, ask the prescriber
 ARTICLE_REFERENCE = "article"  # the article itself: every article answer cites it, whatever it states
 REFERENCE_LIST_INTENT = "sources"  # the answer that is the article's reference list, so names every entry
 

@@ -428,10 +428,10 @@ class Conversation:
         )
         return Reply(html, english.buttons, kind="safety", intent=intent_id, level="short")
 
-    def english_only(self, language: str, context: UserContext) -> Reply:
-        """Return "I can only read English for now", with the emergency and crisis numbers."""
+    def english_only(self, language: str, context: UserContext, *, dose: bool = False) -> Reply:
+        """Return "I can only read English for now", with the numbers, and the dose guard if ``dose``."""
         lines = self.renderer.safety_lines(language, context.contacts)
-        html = self.renderer.ui("english_only", lines=lines, contacts=context.contacts)
+        html = self.renderer.ui("english_only", lines=lines, contacts=context.contacts, dose=dose)
         return Reply(html, self._country_row(context), kind="out_of_scope")
 
     def safety_line(self, context: UserContext) -> Reply:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from bot.content import SAFETY_INTENTS, KnowledgeBase
+from bot.content import DOSE_INTENT, SAFETY_INTENTS, KnowledgeBase
 from bot.matching._normalize import Normalizer, looks_foreign
 from bot.safety import SafetyDetector, SafetyVerdict
 from bot.safety.factory import build_safety_detector
@@ -284,6 +284,10 @@ class Matcher:
             if refusal and best.score >= self.threshold and scored[0].score - best.score <= NEAR_TIE:
                 return MatchResult(best.intent, best.score, alternatives[1:4], medicines, verdict=verdict)
         foreign = verdict.language != "en" or looks_foreign(canonical)
+        if verdict.language != "en" and verdict.dose_question and DOSE_INTENT in self.knowledge.intents:
+            # A dose question BoneBot cannot read gets the dose guard in its own language (with "I can only
+            # read English"): the one answer that matters whatever the details.
+            return MatchResult(DOSE_INTENT, 0.0, (), medicines, verdict=verdict)
         if not candidates or not_covered or candidates[0].score < self.threshold or foreign:
             top = candidates[0].score if candidates else 0.0
             near = None

@@ -20,7 +20,9 @@ from bot.safety._semantic import (
 )
 
 # Every language's lines, and the only placeholders they may use.
-SAFETY_LINE_KEYS = frozenset({"crisis", "crisis_call", "urgent", "injury", "overdose", "bot", "english_only"})
+SAFETY_LINE_KEYS = frozenset(
+    {"crisis", "crisis_call", "urgent", "injury", "overdose", "bot", "english_only", "dose"}
+)
 PLACEHOLDERS = frozenset({"emergency", "crisis", "poison"})
 MIN_COUNTRIES = 40
 

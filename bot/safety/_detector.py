@@ -60,6 +60,17 @@ class SafetyVerdict:
     def overdose(self) -> bool:
         return self.reason == "overdose"
 
+    @property
+    def dose_question(self) -> bool:
+        """Tell whether the message, raising no alarm, reads as a question about changing a dose.
+
+        Only the model can tell, so only messages it read: in other languages, the matcher cannot.
+        """
+        if self.kind is not None or self.scores is None:
+            return False
+        by_class = self.scores.by_class
+        return by_class.get("dose_question", -1.0) > by_class.get("calm", -1.0)
+
 
 # Reads English text the way the matcher does: spelling fixed, contractions expanded, brands made generic.
 CanonicalForms = Callable[[str], tuple[str, ...]]

@@ -129,7 +129,7 @@ class SafetyDesk:
         """Return "I can only read English for now" for a message in another language, else None."""
         if verdict.language == ENGLISH:
             return None
-        return self.conversation.english_only(verdict.language, context)
+        return self.conversation.english_only(verdict.language, context, dose=verdict.dose_question)
 
     async def country_in(self, session: AsyncSession, user: UserRecord, text: str) -> Reply:
         """Show the numbers for the country the user typed; save it only with consent."""

@@ -113,6 +113,25 @@ async def test_other_languages_get_english_only_with_the_numbers(harness: Harnes
     assert "112" in reply
 
 
+async def test_a_dose_question_in_another_language_gets_the_dose_guard_in_that_language(
+    harness: Harness,
+) -> None:
+    user = make_user(535353, "Lucía", language_code="es-ES")
+    reply = first_text(
+        await harness.say("olvidé tomar el letrozol ayer, ¿puedo tomar dos pastillas hoy?", user)
+    )
+    assert reply.startswith("Por ahora solo puedo leer inglés. No puedo aconsejar sobre dosis.")
+    assert "I can only read English for now" in reply and "112" in reply
+    # A language without translated lines gets the dose guard in English.
+    dutch = first_text(
+        await harness.say("vergeten mijn letrozol te nemen, mag ik er morgen twee nemen?", user)
+    )
+    assert "I can't give advice on doses" in dutch
+    # An ordinary question in another language gets no dose guard.
+    ordinary = first_text(await harness.say("¿cada cuánto tengo que hacerme la densitometría?", user))
+    assert "dosis" not in ordinary and "advice on doses" not in ordinary
+
+
 async def test_downplaying_right_after_an_alarm_gets_please_dont_wait(harness: Harness) -> None:
     assert first_text(await harness.say("my mum fell and cant get up")).startswith(URGENT)
     follow = first_text(await harness.say("she says she's fine, can we wait till monday"))

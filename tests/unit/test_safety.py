@@ -16,9 +16,9 @@ from bot.content import content_root, load_knowledge_base
 from bot.matching import Matcher
 from bot.safety import CRISIS, URGENT, LanguageGuesser, Lexicon, RuleHit, rule_hit, without_idioms
 from bot.safety._check import check_safety_data, check_safety_lines
-from bot.safety._detector import LONG_MESSAGE_WORDS, MAX_PASSAGES, SafetyDetector, _passages
+from bot.safety._detector import LONG_MESSAGE_WORDS, MAX_PASSAGES, SafetyDetector, SafetyVerdict, _passages
 from bot.safety._gate import AlarmGate
-from bot.safety._semantic import CLASSES, BankError, ExemplarIndex, Vectors, read_bank
+from bot.safety._semantic import CLASSES, BankError, ExemplarIndex, SemanticScores, Vectors, read_bank
 from bot.service._safety import _load_followups
 
 KNOWLEDGE = load_knowledge_base(content_root())
@@ -332,6 +332,20 @@ def test_a_short_message_is_read_whole() -> None:
     assert detector.assess("the zebra is back again tonight").kind == CRISIS
     assert embedder.seen == ["the zebra is back again tonight"]
     assert detector.assess("the horse is back again tonight").kind is None
+
+
+def test_a_dose_question_is_one_the_model_puts_nearer_dose_questions_than_anything_ordinary() -> None:
+    def scores(calm: float, dose: float) -> SemanticScores:
+        return SemanticScores(
+            {"crisis": 0.80, "urgent": 0.80, "overdose": 0.88, "calm": calm, "dose_question": dose}
+        )
+
+    assert SafetyVerdict(None, language="es", scores=scores(calm=0.90, dose=0.91)).dose_question
+    assert not SafetyVerdict(None, language="es", scores=scores(calm=0.92, dose=0.91)).dose_question
+    # An alarm is never a dose question, and a message the model did not read cannot be one.
+    alarm = SafetyVerdict(URGENT, "overdose", "es", "semantic", scores=scores(calm=0.90, dose=0.91))
+    assert not alarm.dose_question
+    assert not SafetyVerdict(None, language="es").dose_question
 
 
 class WaitingEmbedder(KeywordEmbedder):
