@@ -183,7 +183,7 @@ _CRISIS_EXTRA = [
     r"(of (my|the) )?(meds|medicines|pills|tablets) (are |would be )?(dangerous|deadly|lethal|fatal)\b",
     r"\bsee you on the other side\b(?! of)",
     r"\b(morphine|pills|tablets|meds|medicine|insulin|oxycodone|tramadol|codeine)\b.*\b(i know|i have decided|"
-    r"decided) what (i am|i will|i shall) (going to )?do with (it|them)\b",
+    r"decided) what (i am|i will|i shall) (going to )?(do|doing) with (it|them)\b",
     r"\bis (an overdose|dying) (painless|peaceful|quick)\b"
     r"|\b(overdose|overdosing|dying|die|death|jump|jumping|hang|hanging)\b.*\bis it (painless|peaceful|quick)\b"
     r"|\bis it (painless|peaceful|quick)\b.*\b(overdose|overdosing|dying|die|death|jump|jumping|hang|hanging)\b",
@@ -194,6 +194,30 @@ _CRISIS_EXTRA = [
     r"\bsay(ing)? goodbye to (people|friends|family|her friends|his friends|my friends)\b",
     r"\b(shotgun|gun|guns|rifle|firearm|pistol)\b.*\b(herself|himself|myself|means it|end it|finish it|take care of it)\b"
     r"|\b(herself|himself|myself|end it|finish it)\b.*\b(shotgun|gun|guns|rifle|firearm|pistol)\b",
+    # A fourth tuning set (val4): hoping the illness finishes the job, methods researched, means kept ready.
+    r"\b(hoping|hope|want|wish)\b( \w+){0,5} (come|comes|coming) back\b.*\b(take|takes|finish|finishes) (me|her|him)\b",
+    r"\b(so (that )?(i|she|he) (do not|dont|does not|doesnt|will not|wont) have to|save me) do(ing)? it (my|her|him)self\b",
+    r"\b(googling|googled|researching|researched|looking up|looked up|reading up on|read up on|searching|searched|"
+    r"search history)\b.*\b(lethal|fatal|deadly)\b",
+    r"\bhow (much|many)\b( \w+){0,8} (is|are|would be|would|will be) (lethal|fatal|deadly)\b",
+    r"\bwhich (bridge|building|cliff|car park|tower|block)\b( \w+){0,4} (highest|tallest)\b",
+    r"\bon purpose\b.*\bwould (it|that|they) (do it|work|kill)\b",
+    r"\bexit bag\b",
+    r"\bfor when (i|she|he) (decide|decides|have had enough|has had enough|ve had enough|am ready|is ready)\b",
+    r"\b(stockpiling|stockpiled|saved up|put by|put aside|set aside)\b.*\b(know|decided) what (i am|i will|i shall|she is|he is) "
+    r"(going to )?(do|doing) with (it|them)\b",
+    r"\b(worked out|decided|planned|know|knows) (how and when|when and how)\b",
+    r"\b(go|die|leave|end it|bow out) on (my|her|his) own terms\b",
+    r"\b(stopped|stopping|quit|quitting) (all|everything|all (of )?(my|her|his) \w+)\b.*\b(on purpose|deliberately)\b"
+    r"(?!.*\bbefore (the|my|her|his) (scan|dexa|test|blood))",
+    r"\b(decided|deciding|made up my mind) to (die|end (it|it all|things|my life|everything)|kill my ?self)\b",
+    r"^"
+    + _AWAY
+    + r".*\b(will not|wont|would not) (be )?need(ing)?\b.*\bwhere (i am|im|she is|he is) going\b",
+    r"\b(tablets|pills|meds|painkillers) (put by|put aside|set aside|saved up|stashed away)\b",
+    r"\blocked (herself|himself|myself) in\b.*\b(pills|tablets|meds|knife|razor|rope|blade)\b",
+    r"\b(said goodbye|saying goodbye|hugged|hugging|kissed)\b.*\blike (it|this) (was|is|were) the last time\b",
+    r"\b(thank you|thanks) for everything\b.*\b(i am done|im done|(will not|wont) be coming back|goodbye|this is it)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -270,6 +294,8 @@ _URGENT_EXTRA = [
     r"\b(cannot|cant|can not) (control|hold) (my|her|his) (bladder|bowels|pee|wee)\b",
     r"\b(fell|fall|slipped|tripped)\b.*\b(looks|look|looking) (wrong|odd|strange|deformed|out of place|twisted)\b",
     r"\b(pale and clammy|gone (very )?(pale|grey|gray) and (clammy|sweaty|cold))\b",
+    r"\b(cannot|cant|can not|unable to) lift (my|her|his) (right |left )?(foot|leg|feet|legs)\b",
+    r"\bdragging (my|her|his|the) (right |left )?(leg|foot)\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -293,9 +319,16 @@ _OVERDOSE = [
     r"\b(tablet|pill|pills|tablets) in (her|his|their) mouth\b",
     r"\b(took|taken|swallowed) (my|her|his) (pills?|tablets?|medicine|meds) by mistake\b",
     r"\b(forgot|forgotten|did not remember|didnt remember)\b( \w+){0,4} (took|taken|take|had) (it|them|one|another) again\b",
+    r"\b(forget|forgets|forgetting|forgot|does not remember|doesnt remember) (she|he|i|they|shes|hes|ive) ?(has |have |had |s )?"
+    r"(had|taken|took) (it|them)\b"
+    r".*\b(again|today|since|counted|\d+|two|three|four|five)\b",
     r"\b(took|taken|had) (it|them|my \w+|another one|a second one) again\b.*\b(forgot|mistake|accident|dizzy|sick|what do i do)\b",
     r"\b(pill|tablet|dose) out again\b.*\b(took|taken|swallowed)\b",
     r"\b(swallowed|has swallowed|s swallowed|ate|has eaten) (some|one|two|a few|several|a couple) of (my|her|his|the|grandma s|mum s|mom s)\b",
+    r"\b(took|taken|swallowed|had) (\d+|two|three|four|five|six) (\w+ ){0,4}instead of (one|1|my|her|his|the)\b",
+    r"\b(took|taken|swallowed|had) (my |her |his )?(husband|wife|partner|mum|mom|dad|son|daughter)( s|s)? (\w+ ){0,2}(and|as well as) "
+    r"(mine|my own|hers|his own)\b",
+    r"\b(all|whole|entire)\b( \w+){0,3} (days|week|weeks)\b( \w+){0,3} (were |was |are |is )?(empty|gone)\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -342,7 +375,13 @@ _IDIOMS = re.compile(
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
-    r"|\b(i am|im) not suicidal\b|\bno suicidal (thoughts|feelings|ideas)\b"
+    r"|\b(i am|im) not suicidal\b|\bnot suicidal (or|and|but)\b|\bno suicidal (thoughts|feelings|ideas)\b"
+    r"|\b(i|she|he) (do not|dont|does not|doesnt) want to (hurt|harm|kill) (my|her|him)self\b"
+    r"|\bself ?harmed (as a (teenager|teen|kid|child|young \w+)|when i was (young|a teenager|at school|a student)|"
+    r"(\d+|many|a lot of) years ago)\b(?!.*\b(again|now|lately|recently)\b)"
+    r"|\b(going to|gonna|want to|will) end it with (him|her|them|(my|the|this|that) (\w+ )?(trt |hrt )?(clinic|doctor|gp|"
+    r"surgery|practice|hospital|consultant|specialist|oncologist|pharmacy|provider|trainer|gym|boyfriend|girlfriend|"
+    r"husband|partner|fella|guy|man))\b"
     r"|\bif (\w+ ){1,10}((he|she|they|you|my \w+) (will|would|is going to|gonna|going to)|hell|shell|theyll|youll)"
     r" kill me\b"
     r"|\b\w+s (just |really )?killing me\b|\b(fell|falling|fall|fallen) asleep\b"
@@ -392,7 +431,8 @@ def is_about_now(canonical_text: str) -> bool:
 _UNHARMED = re.compile(
     r"\b(no (damage|harm|injury|injuries|bruises?|broken bones)|not hurt|unhurt|nothing (broken|hurt)|"
     r"no harm done|not a scratch|not even a (scratch|bruise)|only bruised (my|his|her|their) (pride|ego)|"
-    r"(got|jumped|was) (straight |right )?back up)\b"
+    r"(got|jumped|was) (straight |right )?back up|no fracture|no break|nothing was broken|"
+    r"(x ray|xray|scan|scans) (was |were |came back )?(clear|normal|fine))\b"
 )
 _STILL_HURT = re.compile(
     r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|help|hurts|hurting|"
@@ -405,6 +445,13 @@ def unharmed(canonical_text: str) -> bool:
     return bool(_UNHARMED.search(canonical_text)) and not _STILL_HURT.search(canonical_text)
 
 
+# "took two instead of one, does that matter?" asks about what just happened, not about a risk.
+_ASKING_ABOUT_IT = re.compile(
+    r"\b(does that|does it|is that|is it|will that|would that|could that) (\w+ )?(matter|dangerous|bad|serious|"
+    r"a problem|ok|okay|harmful|safe|an issue)\b|\bshould i (worry|be worried|call|ring|go)\b"
+)
+
+
 def rule_hit(canonical_text: str) -> RuleHit | None:
     """Return what the rules find in a canonical English message, or None."""
     text = without_idioms(canonical_text)
@@ -413,7 +460,7 @@ def rule_hit(canonical_text: str) -> RuleHit | None:
     crisis = _CRISIS_RE.search(text)
     if crisis is not None and not (_WEAK_CRISIS.fullmatch(crisis.group(0)) and _URGENT_RE.search(text)):
         return RuleHit(CRISIS, "weak_crisis" if _WEAK_CRISIS.fullmatch(crisis.group(0)) else "crisis")
-    if _OVERDOSE_RE.search(text) and is_about_now(text.replace("if ", "")):
+    if _OVERDOSE_RE.search(text) and is_about_now(_ASKING_ABOUT_IT.sub(" ", text.replace("if ", ""))):
         return RuleHit(URGENT, "overdose")
     if _URGENT_RE.search(text) and is_about_now(text) and not unharmed(canonical_text):
         return RuleHit(URGENT, "injury")

@@ -77,6 +77,18 @@ def hit_of(text: str) -> RuleHit | None:
         ("is an overdose painless", CRISIS, "crisis"),
         ("he looked up how long it takes to bleed out", CRISIS, "crisis"),
         ("i wont be here for my next scan, ive sorted everything", CRISIS, "crisis"),
+        # The val4 round: hoping the illness does it, methods looked up, means and a time chosen.
+        ("honestly i hope the cancer comes back fast and takes me", CRISIS, "crisis"),
+        ("my brother has been searching how much of his insulin would be fatal", CRISIS, "crisis"),
+        ("she bought an exit bag online", CRISIS, "crisis"),
+        ("ive kept the codeine in a tin, enough for when i decide", CRISIS, "crisis"),
+        ("i want to go on my own terms and ive worked out how and when", CRISIS, "crisis"),
+        ("ive decided to end things after the holidays", CRISIS, "crisis"),
+        ("my dad locked himself in the bathroom with his pills", CRISIS, "crisis"),
+        ("took 3 anastrozole instead of one this morning, does that matter", URGENT, "overdose"),
+        ("i think i took my husbands tablets and mine at breakfast", URGENT, "overdose"),
+        ("mum forgets shes had them and has had four of her tablets since lunch", URGENT, "overdose"),
+        ("sharp pain down my leg and i cant lift my left foot", URGENT, "injury"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -119,6 +131,12 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "does the dexa scan hurt? is it painless?",
         "i hoped it would be over by now, the joint pain i mean",
         "i just want this scan over and done with",
+        "not suicidal or anything, just sick of hot flushes",
+        "im low but i dont want to hurt myself, could it be the tablets",
+        "im going to end it with my trt clinic, can my gp prescribe instead",
+        "i self harmed as a teenager and the scars show when they take blood",
+        "fell on the ice in january, x ray was clear, should i tell my oncologist",
+        "i stopped all my supplements on purpose before the scan like they asked",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -202,6 +220,12 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("ru", "по ошибке выпила летрозол дважды", URGENT),
         ("pt", "o meu neto engoliu umas pilulas da avó", URGENT),
         ("it", "mia madre ha smesso apposta tutte le medicine", CRISIS),
+        ("es", "me he vuelto a cortar los brazos", CRISIS),
+        ("pt", "fiquei pesquisando qual remédio mata mais rápido", CRISIS),
+        ("ru", "какая доза снотворного смертельна", CRISIS),
+        ("it", "stasera prendo le pastiglie che ho messo da parte", CRISIS),
+        ("de", "Opa ist verwirrt und hat die ganze Packung genommen", URGENT),
+        ("es", "mi madre con demencia se ha tomado la caja entera", URGENT),
     ],
 )
 def test_other_language_phrases(language: str, text: str, kind: str) -> None:
@@ -219,6 +243,8 @@ def test_other_language_phrases(language: str, text: str, kind: str) -> None:
         ("es", "no quiero ser una carga para mis hijos si me rompo la cadera"),
         ("ru", "не хочу быть обузой для детей, как сохранить кости"),
         ("es", "me quiero morir de la vergüenza, me dormí en la densitometría"),
+        ("ru", "настроение плохое, но мыслей навредить себе нет"),
+        ("it", "ho messo da parte le pastiglie per il viaggio in america"),
     ],
 )
 def test_other_language_questions_raise_nothing(language: str, text: str) -> None:
