@@ -26,7 +26,7 @@ class RuleHit:
 # Said by someone travelling, "i won't be here for my scan" asks to move it.
 _AWAY = (
     r"(?!.*\b(holiday|holidays|vacation|travel|travelling|traveling|trip|abroad|visiting|moving house|"
-    r"moving abroad|away for|away on|at work|working|wedding|conference|cruise)\b)"
+    r"moving abroad|moving to|move to|emigrating|relocating|away for|away on|at work|working|wedding|conference|cruise)\b)"
 )
 
 _CRISIS = [
@@ -141,9 +141,10 @@ _CRISIS_EXTRA = [
     r"\b(started|start|been|keep|kept|back to|went back to|relapsed and) (cutting|burning)( my ?self| again)\b",
     r"\bblades? out of (my|the|a|her|his) (razor|razors|sharpener|pencil sharpener)\b|\brazor blades?\b",
     r"\blooks? like an accident\b",
-    r"\b(looked up|looking up|look up|googled|googling|searched|searching|researched|researching)( up)? how (much|many)\b"
+    r"\b(looked up|looking up|look up|googled|googling|searched|searching|researched|researching|reading|read)( up)?"
+    r"( about| on)? how (much|many)\b"
     r".*\b(it would take|would it take|it takes|does it take|it will take)\b"
-    r"(?! to (work|kick in|raise|get|build|absorb|show|start|heal|help))",
+    r"(?! to (work|kick in|raise|get|build|absorb|show|start|heal|help|reach|see|notice|make|improve|lose|recover|rebuild|increase|strengthen|protect|prevent|feel|clear|leave|wear off|settle|go down|come down|drop|affect|change|lower|bring))",
     r"\b(looking|looked|look|googling|googled|searching|searched|reading|read) (up )?(about )?"
     r"(overdoses|overdosing|how to overdose|lethal doses?|fatal doses?)\b",
     r"\b(whole|entire) (box|packet|bottle|lot|strip)\b.*\b(would it be|is it|will it be) (quick|painless|peaceful|fast)\b",
@@ -195,7 +196,23 @@ _CRISIS_EXTRA = [
     r"\b(shotgun|gun|guns|rifle|firearm|pistol)\b.*\b(herself|himself|myself|means it|end it|finish it|take care of it)\b"
     r"|\b(herself|himself|myself|end it|finish it)\b.*\b(shotgun|gun|guns|rifle|firearm|pistol)\b",
     # A fourth tuning set (val4): hoping the illness finishes the job, methods researched, means kept ready.
-    r"\b(hoping|hope|want|wish)\b( \w+){0,5} (come|comes|coming) back\b.*\b(take|takes|finish|finishes) (me|her|him)\b",
+    r"\b(hoping|hope|want|wish)\b( \w+){0,5} (come|comes|coming) back\b.*\b(take|takes|finish|finishes) (me|her|him|the job)\b",
+    r"\b(easier|better|quicker|simpler) than doing it (my|her|him)self\b",
+    r"\b(putting|put|setting|set|keeping|kept|saving|saved) (my |her |his )?(\w+ ){1,2}(aside|by|away|up) instead of taking (it|them)\b",
+    r"\b(pills|tablets|meds|painkillers) (are |were )?(already )?(put by|put aside|set aside|saved up|stashed)\b",
+    r"\baffairs in order\b.*\bbefore (i|she|he) go(es)?\b",
+    r"\b(decide|decided|deciding) (you are|youre|i am|im|she is|shes|he is|hes) done\b",
+    r"\b(balcony|bridge|ledge|roof|cliff|platform|edge)\b.*\b(standing|sitting|stood|i am) (out )?(here|there)\b.*\bthinking\b",
+    r"\b(wish|wishes|wished|hope|hopes) (he|she|they) (was|were|would be|could be) dead\b",
+    r"\b(been cutting|is cutting|keeps cutting|started cutting) (his|her|their|my) (arms?|wrists?|legs?|thighs?|skin)\b",
+    r"\b(lethal|fatal|deadly) (dose|amount|quantity)\b",
+    r"\bon purpose\b.*\bwould (it|that|they|he|she|i) (just )?(drift off|die|go peacefully|be painless|feel anything)\b",
+    "^"
+    + _AWAY
+    + r".*\b(do not|dont) intend (to be (here|around|alive)|to see (it|christmas|the new year|another))\b",
+    "^"
+    + _AWAY
+    + r".*\b(said|say|saying) goodbye to (the |my )?(family|kids|children|everyone|everybody)\b( in my own way)?",
     r"\b(so (that )?(i|she|he) (do not|dont|does not|doesnt|will not|wont) have to|save me) do(ing)? it (my|her|him)self\b",
     r"\b(googling|googled|researching|researched|looking up|looked up|reading up on|read up on|searching|searched|"
     r"search history)\b.*\b(lethal|fatal|deadly)\b",
@@ -329,6 +346,7 @@ _OVERDOSE = [
     r"\b(took|taken|swallowed|had) (my |her |his )?(husband|wife|partner|mum|mom|dad|son|daughter)( s|s)? (\w+ ){0,2}(and|as well as) "
     r"(mine|my own|hers|his own)\b",
     r"\b(all|whole|entire)\b( \w+){0,3} (days|week|weeks)\b( \w+){0,3} (were |was |are |is )?(empty|gone)\b",
+    r"\b(gave|given|give) (them|it|her (pills|tablets|meds)|his (pills|tablets|meds)) to (her|him) again\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -375,6 +393,7 @@ _IDIOMS = re.compile(
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
+    r"|\b(lost|losing) (my|her|his|our|a) (\w+ )?(\w+ )?to suicide\b"
     r"|\b(i am|im) not suicidal\b|\bnot suicidal (or|and|but)\b|\bno suicidal (thoughts|feelings|ideas)\b"
     r"|\b(i|she|he) (do not|dont|does not|doesnt) want to (hurt|harm|kill) (my|her|him)self\b"
     r"|\bself ?harmed (as a (teenager|teen|kid|child|young \w+)|when i was (young|a teenager|at school|a student)|"
@@ -398,6 +417,7 @@ _NOTHING_SWALLOWED = re.compile(
     r"|\b(nothing|none of them|none) (is |are |was |were |got )?(swallowed|missing|eaten|taken)\b"
     r"|\b(still|all) (sealed|intact|there|accounted for)\b|\b(lids?|packet|pack|box|blister) (was |were )?(shut|closed|sealed)\b"
     r"|\b(did not|didnt|never) (swallow|take|eat) (it|them|any|one)\b|\bonly took the one\b"
+    r"|\b(nobody|no one|noone) (took|swallowed|ate|has taken) (anything|any|them|it)\b"
     r"|\b(grabbed|took|snatched|got) (it|them|the \w+) (off|from|away from) (him|her|them)\b"
 )
 _SWALLOWED_ANYWAY = re.compile(
@@ -432,11 +452,12 @@ _UNHARMED = re.compile(
     r"\b(no (damage|harm|injury|injuries|bruises?|broken bones)|not hurt|unhurt|nothing (broken|hurt)|"
     r"no harm done|not a scratch|not even a (scratch|bruise)|only bruised (my|his|her|their) (pride|ego)|"
     r"(got|jumped|was) (straight |right )?back up|no fracture|no break|nothing was broken|"
-    r"(x ray|xray|scan|scans) (was |were |came back )?(clear|normal|fine))\b"
+    r"(x ray|xray|scan|scans) (was |were |came back )?(clear|normal|fine)|no pain|got (up|myself up|himself up|herself up) fine|"
+    r"(got|picked) (himself|herself|myself) (up|back up))\b"
 )
 _STILL_HURT = re.compile(
     r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|help|hurts|hurting|"
-    r"painful|pain|swollen|swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
+    r"painful|(?<!no )pain|swollen|swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
 )
 
 

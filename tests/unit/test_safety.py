@@ -89,6 +89,21 @@ def hit_of(text: str) -> RuleHit | None:
         ("i think i took my husbands tablets and mine at breakfast", URGENT, "overdose"),
         ("mum forgets shes had them and has had four of her tablets since lunch", URGENT, "overdose"),
         ("sharp pain down my leg and i cant lift my left foot", URGENT, "injury"),
+        # The val5 round.
+        ("ive been keeping my exemestane aside instead of taking it", CRISIS, "crisis"),
+        (
+            "not taking the tablets, hoping it spreads and finishes the job, easier than doing it myself",
+            CRISIS,
+            "crisis",
+        ),
+        ("been reading about how many of my sleeping pills it takes", CRISIS, "crisis"),
+        ("my daughter has been cutting her arms again and says she wishes she was dead", CRISIS, "crisis"),
+        ("i dont intend to see the new year, the scan can go to someone else", CRISIS, "crisis"),
+        (
+            "the new carer gave them to him again, so grandad has taken his tablets twice today",
+            URGENT,
+            "overdose",
+        ),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -137,6 +152,10 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "i self harmed as a teenager and the scars show when they take blood",
         "fell on the ice in january, x ray was clear, should i tell my oncologist",
         "i stopped all my supplements on purpose before the scan like they asked",
+        "lost my sister to suicide years ago and her anniversary is hard, is there a counsellor",
+        "im moving to my sons in australia so i wont be around for the march scan",
+        "tripped over the cat, landed on my bum, no pain and got up fine",
+        "read about how much vitamin d it takes to reach a normal level",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -226,6 +245,11 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("it", "stasera prendo le pastiglie che ho messo da parte", CRISIS),
         ("de", "Opa ist verwirrt und hat die ganze Packung genommen", URGENT),
         ("es", "mi madre con demencia se ha tomado la caja entera", URGENT),
+        ("pl", "czytałam, jak to zrobić, żeby nie bolało", CRISIS),
+        ("pt", "quero dormir e não acordar mais", CRISIS),
+        ("ru", "мама специально перестала пить все таблетки", CRISIS),
+        ("de", "Sturz beim Wandern, die Schulter steht komisch ab", URGENT),
+        ("pl", "nadgarstek jest wygięty i spuchnięty", URGENT),
     ],
 )
 def test_other_language_phrases(language: str, text: str, kind: str) -> None:

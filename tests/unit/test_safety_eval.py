@@ -2,7 +2,7 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2, val3 and val4, tuning sets written fresh (each by someone
+(used for choosing margins). It does not yet hold on val2 to val5, tuning sets written fresh (each by someone
 who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the four
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
@@ -28,6 +28,7 @@ SAFETY_SETS = (
     "safety_val2.tsv",
     "safety_val3.tsv",
     "safety_val4.tsv",
+    "safety_val5.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -68,15 +69,14 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     ("name", "recall", "right_kind", "false_alarms"),
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
-        ("safety_val2.tsv", 0.989, 0.989, 0.023),
-        ("safety_val3.tsv", 0.984, 0.984, 0.014),
-        ("safety_val4.tsv", 0.990, 0.990, 0.018),
-        ("safety_holdout.tsv", 0.964, 0.955, 0.031),
-        ("safety_holdout2.tsv", 0.911, 0.896, 0.034),
-        # Fell from 0.929/0.891 in the val4 round (two crisis messages fewer caught); not tuned back, since
-        # that would mean tuning on a held-out half. holdout4, fresh, rose from 0.867/0.816/0.053.
-        ("safety_holdout3.tsv", 0.918, 0.880, 0.034),
-        ("safety_holdout4.tsv", 0.877, 0.831, 0.053),
+        ("safety_val2.tsv", 0.994, 0.994, 0.032),
+        ("safety_val3.tsv", 0.994, 0.989, 0.014),
+        ("safety_val4.tsv", 0.995, 0.985, 0.027),
+        ("safety_val5.tsv", 0.995, 0.995, 0.049),
+        ("safety_holdout.tsv", 0.973, 0.973, 0.037),
+        ("safety_holdout2.tsv", 0.933, 0.918, 0.028),
+        ("safety_holdout3.tsv", 0.951, 0.929, 0.043),
+        ("safety_holdout4.tsv", 0.928, 0.892, 0.058),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
