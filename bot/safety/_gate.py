@@ -2,8 +2,9 @@
 
 A naive Bayes score over words and letter trigrams, learnt from the exemplar bank's alarms against its
 calm messages and the intents' ordinary questions. Only a message that scores above a low bar goes to
-the model; the bar is set below every alarm exemplar's own score, so the gate is built to let every
-kind of alarm the bank knows through, and `bonebot eval` measures what it lets through on new messages.
+the model; the bar is set below the scores of nearly every alarm exemplar (all but the oddest one in two
+hundred), so the gate lets the kinds of alarm the bank knows through, and `bonebot eval` measures what it
+lets through on new messages.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from collections.abc import Iterable, Sequence
 from bot.safety._lexicon import fold
 
 _SLACK = 0.25  # the bar sits this far (in log-odds) below the lowest-scoring alarm it must let through
+# The share of those alarms the bar is set for. With every one, a single exemplar in words the rest of the
+# bank never uses sets the bar for all: after the fifth bank round that sent 36% of ordinary questions to the
+# model; at 99.5% it is 9%, with no alarm fewer caught on the six tuning sets (bench/README.md).
+PASS_SHARE = 0.995
 
 
 def features(text: str) -> list[str]:
@@ -39,7 +44,7 @@ class AlarmGate:
     def fit(
         cls, alarms: Sequence[str], calm: Iterable[str], must_pass: Sequence[str] | None = None
     ) -> AlarmGate:
-        """Learn the log-odds of each feature; put the bar below the score of every alarm in ``must_pass``.
+        """Learn the log-odds of each feature; put the bar below the scores of ``PASS_SHARE`` of ``must_pass``.
 
         ``must_pass`` defaults to every alarm. The detector passes the alarm exemplars its rules miss: an
         alarm the rules catch never needs the model.
@@ -60,7 +65,8 @@ class AlarmGate:
         }
         prior = math.log(n_alarm / n_calm)
         gate = cls(weights, prior, 0.0)
-        gate.bar = min(gate.score(text) for text in (must_pass or alarms)) - _SLACK
+        scores = sorted(gate.score(text) for text in (must_pass or alarms))
+        gate.bar = scores[int((1.0 - PASS_SHARE) * len(scores))] - _SLACK
         return gate
 
     def score(self, text: str) -> float:

@@ -291,6 +291,15 @@ def test_the_gate_lets_through_every_alarm_it_must() -> None:
     assert not gate.passes("what is a t score")
 
 
+def test_one_odd_alarm_in_hundreds_does_not_set_the_gates_bar() -> None:
+    usual = [f"i have {n} tablets saved and i want it over" for n in range(300)]
+    odd = "qwzx vbnm"
+    calm = ["how often is a dexa scan", "what is a t score", "does letrozole thin bones", "hi", "thanks"]
+    gate = AlarmGate.fit([*usual, odd], calm)
+    assert all(gate.passes(text) for text in usual)
+    assert gate.bar > gate.score(odd)
+
+
 # -- the semantic layer -------------------------------------------------------------------------------
 
 
