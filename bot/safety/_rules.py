@@ -431,9 +431,35 @@ def nothing_swallowed(canonical_text: str) -> bool:
     return bool(_NOTHING_SWALLOWED.search(text)) and not _SWALLOWED_ANYWAY.search(text)
 
 
-_CRISIS_RE = re.compile("|".join(f"(?:{p})" for p in (*_CRISIS, *_CRISIS_EXTRA)))
-_URGENT_RE = re.compile("|".join(f"(?:{p})" for p in (*_URGENT, *_URGENT_EXTRA)))
-_OVERDOSE_RE = re.compile("|".join(f"(?:{p})" for p in _OVERDOSE))
+class PatternList:
+    """Search a list of patterns as one alternation would, without building the alternation.
+
+    Python's ``re`` tries every branch of an alternation at every position of the text: the crisis
+    patterns joined into one took about four times as long as searching each of them on its own.
+    """
+
+    def __init__(self, patterns: list[str]) -> None:
+        self._compiled = tuple(re.compile(pattern) for pattern in patterns)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """Return the leftmost match, the earlier pattern winning a tie, as ``a|b|c`` would."""
+        best: re.Match[str] | None = None
+        for pattern in self._compiled:
+            found = pattern.search(text)
+            if found is not None and (best is None or found.start() < best.start()):
+                best = found
+                if best.start() == 0:
+                    break
+        return best
+
+    def found_in(self, text: str) -> bool:
+        """Tell whether any pattern occurs in the text."""
+        return any(pattern.search(text) is not None for pattern in self._compiled)
+
+
+_CRISIS_RE = PatternList([*_CRISIS, *_CRISIS_EXTRA])
+_URGENT_RE = PatternList([*_URGENT, *_URGENT_EXTRA])
+_OVERDOSE_RE = PatternList(_OVERDOSE)
 
 
 def without_idioms(canonical_text: str) -> str:
@@ -479,11 +505,11 @@ def rule_hit(canonical_text: str) -> RuleHit | None:
     if not text:
         return None
     crisis = _CRISIS_RE.search(text)
-    if crisis is not None and not (_WEAK_CRISIS.fullmatch(crisis.group(0)) and _URGENT_RE.search(text)):
+    if crisis is not None and not (_WEAK_CRISIS.fullmatch(crisis.group(0)) and _URGENT_RE.found_in(text)):
         return RuleHit(CRISIS, "weak_crisis" if _WEAK_CRISIS.fullmatch(crisis.group(0)) else "crisis")
-    if _OVERDOSE_RE.search(text) and is_about_now(_ASKING_ABOUT_IT.sub(" ", text.replace("if ", ""))):
+    if _OVERDOSE_RE.found_in(text) and is_about_now(_ASKING_ABOUT_IT.sub(" ", text.replace("if ", ""))):
         return RuleHit(URGENT, "overdose")
-    if _URGENT_RE.search(text) and is_about_now(text) and not unharmed(canonical_text):
+    if _URGENT_RE.found_in(text) and is_about_now(text) and not unharmed(canonical_text):
         return RuleHit(URGENT, "injury")
     if crisis is not None:
         return RuleHit(CRISIS, "weak_crisis")
