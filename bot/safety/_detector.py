@@ -18,7 +18,15 @@ from dataclasses import dataclass, replace
 from bot.safety._gate import AlarmGate
 from bot.safety._language import ENGLISH, LanguageGuesser
 from bot.safety._lexicon import Lexicon
-from bot.safety._rules import CRISIS, URGENT, RuleHit, nothing_swallowed, rule_hit, without_idioms
+from bot.safety._rules import (
+    CRISIS,
+    URGENT,
+    RuleHit,
+    nothing_swallowed,
+    rule_hit,
+    unharmed,
+    without_idioms,
+)
 from bot.safety._semantic import ExemplarIndex, SemanticScores
 
 logger = logging.getLogger(__name__)
@@ -227,6 +235,11 @@ class SafetyDetector:
     def _nothing_swallowed(self, text: str) -> bool:
         return any(nothing_swallowed(form) for form in self._canonical_forms(text))
 
+    def _unharmed(self, text: str, language: str | None) -> bool:
+        if language is not None and language != ENGLISH and self.lexicon.unharmed(language, text):
+            return True
+        return any(unharmed(form) for form in self._canonical_forms(text))
+
     def _semantic_verdict(self, verdict: SafetyVerdict, scores: SemanticScores, text: str) -> SafetyVerdict:
         margin = scores.margin
         if verdict.kind is not None:
@@ -246,6 +259,9 @@ class SafetyDetector:
             alarm_class = scores.alarm_class
             if alarm_class == "overdose" and self._nothing_swallowed(text):
                 # "noticed before i swallowed it" sits next to "took my husband's pills by mistake".
+                return replace(verdict, ambiguous=True, scores=scores)
+            if alarm_class == "urgent" and self._unharmed(text, verdict.language):
+                # "levei um tombo mas não doeu nada" sits next to the falls that did hurt.
                 return replace(verdict, ambiguous=True, scores=scores)
             kind = CRISIS if alarm_class == "crisis" else URGENT
             reason = "overdose" if alarm_class == "overdose" else "semantic"

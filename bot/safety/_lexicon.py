@@ -13,6 +13,9 @@ from bot.safety._rules import CRISIS, URGENT, RuleHit
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "safety_lexicon.yaml"
 _KINDS = ("crisis", "urgent", "overdose")
+# Optional per language: a fall told as harmless ("rien de cassé, même pas mal"), and what keeps it an alarm
+# all the same ("no puedo levantarme"). As in English, such a message is answered, with the emergency line.
+_FALL_KINDS = ("unharmed", "still_hurt")
 
 
 class LexiconError(ValueError):
@@ -45,12 +48,16 @@ class Lexicon:
             raise LexiconError(f"cannot read {path}: {exc}") from exc
         patterns: dict[str, dict[str, re.Pattern[str]]] = {}
         for language, kinds in data.items():
-            if not isinstance(kinds, dict) or set(kinds) - set(_KINDS):
-                raise LexiconError(f"{path}: {language!r} needs only {', '.join(_KINDS)}")
+            if not isinstance(kinds, dict) or set(kinds) - {*_KINDS, *_FALL_KINDS}:
+                raise LexiconError(f"{path}: {language!r} takes only {', '.join((*_KINDS, *_FALL_KINDS))}")
+            if ("unharmed" in kinds) != ("still_hurt" in kinds):
+                raise LexiconError(f"{path}: {language!r} needs unharmed and still_hurt together")
             compiled: dict[str, re.Pattern[str]] = {}
-            for kind in _KINDS:
+            for kind in (*_KINDS, *_FALL_KINDS):
                 sources = [_fold_pattern(str(p)) for p in kinds.get(kind) or []]
                 if not sources:
+                    if kind in _FALL_KINDS:
+                        continue
                     raise LexiconError(f"{path}: {language!r} has no {kind} patterns")
                 try:
                     compiled[kind] = re.compile("|".join(f"(?:{s})" for s in sources))
@@ -69,9 +76,21 @@ class Lexicon:
             return RuleHit(CRISIS, "crisis")
         if compiled["overdose"].search(folded):
             return RuleHit(URGENT, "overdose")
-        if compiled["urgent"].search(folded):
+        if compiled["urgent"].search(folded) and not self._unharmed(compiled, folded):
             return RuleHit(URGENT, "injury")
         return None
+
+    def unharmed(self, language: str, text: str) -> bool:
+        """Tell whether ``text``, written in ``language``, says a fall hurt nobody and nothing says otherwise."""
+        compiled = self._patterns.get(language)
+        return compiled is not None and self._unharmed(compiled, fold(text))
+
+    @staticmethod
+    def _unharmed(compiled: dict[str, re.Pattern[str]], folded: str) -> bool:
+        unharmed, still_hurt = compiled.get("unharmed"), compiled.get("still_hurt")
+        if unharmed is None or still_hurt is None:
+            return False
+        return bool(unharmed.search(folded)) and not still_hurt.search(folded)
 
 
 def _fold_pattern(source: str) -> str:

@@ -26,11 +26,13 @@ class RuleHit:
 # Said by someone travelling, "i won't be here for my scan" asks to move it.
 _AWAY = (
     r"(?!.*\b(holiday|holidays|vacation|travel|travelling|traveling|trip|abroad|visiting|moving house|"
-    r"moving abroad|moving to|move to|emigrating|relocating|away for|away on|at work|working|wedding|conference|cruise)\b)"
+    r"mov(e|ed|ing) (\w+ ){0,2}(to|house|home|abroad|away|in with|nearer|closer)|emigrating|relocating|switching|"
+    r"transferring|new (clinic|hospital|town|city|area|practice|surgery|doctor|gp|job|team)|away for|away on|at work|working|wedding|conference|cruise)\b)"
 )
 
 _CRISIS = [
-    r"\b(want|wanna|wish|going|ready|trying|tempted|plan(ning)?|thinking (about|of)|thought (about|of)) (to )?"
+    r"\b(want|wanna|wish|going|ready|trying|tempted|plan(ning)?|thinking (about|of)|thought (about|of)) "
+    r"(to |how to |how i (would |will |could |might |am going to )?)?"
     r"(die|be dead|end (it|it all|things|my life|everything)|kill (my ?self|me)|not (be here|exist|wake up))",
     r"\bkill?(ing|s)? (my ?self|me)\b",
     r"\bkms\b",
@@ -103,7 +105,7 @@ _CRISIS_EXTRA = [
     r"\b(putting|put|set|setting) (aside|away|by) (my |her |his |all (my|her|his) )?(sleeping )?(pills|tablets|meds|painkillers)\b",
     r"\b(there are|i have|ive got|i have got|got) enough (pills|tablets|meds)( now)?\b|\benough (pills|tablets) (now|saved|to)\b",
     r"\b(pills|tablets|meds) (all )?(counted|lined up|laid) out\b",
-    r"\b(my |this is (probably |likely )?(my )?)last (message|text|goodbye)\b",
+    "^" + _AWAY + r".*\b(my |this is (probably |likely )?(my )?)last (message|text|goodbye)\b",
     r"\b(ready to go|time to go now|not be here tomorrow|wont see (you|me) again|will not see (you|me) again)\b",
     r"\b(know|decided|worked out|planned) (how|when|where) (i will|ill|i am going to|im going to|to) (do it|end it|go)\b",
     r"\b(already )?(know|decided) how i (will|would|am going to) do it\b",
@@ -235,6 +237,36 @@ _CRISIS_EXTRA = [
     r"\blocked (herself|himself|myself) in\b.*\b(pills|tablets|meds|knife|razor|rope|blade)\b",
     r"\b(said goodbye|saying goodbye|hugged|hugging|kissed)\b.*\blike (it|this) (was|is|were) the last time\b",
     r"\b(thank you|thanks) for everything\b.*\b(i am done|im done|(will not|wont) be coming back|goodbye|this is it)\b",
+    # val6 round: methods and plans said outright, and the quiet signs round them.
+    r"\b(engine|motor) (running|on)\b.*\b(garage|hose|pipe)\b|\b(garage|hose|pipe)\b.*\b(engine|motor) (running|on)\b",
+    r"\b(i|i have|i had) (picked|chosen|chose|set|decided on|fixed) (a|the|my) (date|day)\b"
+    r"(?! (for|to|of|with|in|on|that|when|at|and time for)\b)",
+    r"\b(would|does|will|do|can|could) (falling|jumping|a fall|a jump) (from|off) (\w+ ){0,5}(always )?"
+    r"(kill|be fatal|be enough)\b|\b(how high|how many floors|what height)\b.*\b(kill|die|fatal|survive)\b",
+    r"\b(whole|entire|all (of )?(the|my)) (box|packet|bottle|pack|tablets|pills|lot)\b.*"
+    r"\b(stops? (your|my|the|her|his) heart|(would|will|does) it hurt|painless|be quick|drift off|kill (you|me))\b",
+    r"\b(stash|stockpile|stockpiled|hoard|hoarded|saved up|been saving)\b.*\b(dangerous|lethal|kill|fatal|overdose)\b"
+    r"|\b(dangerous|lethal|fatal)\b.*\b(stash|stockpile|stockpiled|hoard|hoarded|saved up|been saving)\b",
+    r"\bhow long (before|until|till) (someone|anyone|somebody|they|people) (would |will )?(\w+ )?"
+    r"(find|found|notice|noticed|miss|missed) me\b",
+    r"\b(stopped|stop|stopping|quit) (eating|drinking)( and (eating|drinking))?\b.*"
+    r"\b(on purpose|deliberately|fade|to die|be gone|waste away)\b"
+    r"|\b(on purpose|deliberately)\b.*\b(stopped|stopping) (eating|drinking)\b",
+    r"\b(want|wanna|going|hope|hoping|plan|planning) to be gone (before|by)\b",
+    r"\b(help|helping|speed|speeding|hurry|hurrying) it along\b",
+    r"\bno reason (left|to stay|to be here)\b",
+    r"\bgoodbye\b.*\b(will not|wont|not|is not|isnt|does not|doesnt|cannot|cant) "
+    r"(answer|answering|pick up|picking up|respond|responding|reply|replying)\b",
+    r"\b(took|taken|takes|had|has|with) a (knife|blade|razor)\b.*\b(bathroom|bedroom|sat|sitting|locked)\b",
+    r"\b(search|searched|searching|search history|looked up|looking up|googled|googling|reading|read)\b"
+    r"( \w+){0,3} (about |up on |how to )?(overdos|lethal)",
+    r"\bfuture\b.*\b(do not|dont|never) (plan|intend|expect) (on |to )?(have|having) one\b"
+    r"|\b(do not|dont|never) (plan|intend|expect) (on |to )?(have|having) a future\b"
+    r"|\b(do not|dont|never) (plan|intend) (on |to )?(grow|growing|get|getting) old\b(?! (gracefully|quietly|without))",
+    r"^(?=.*\b(weirdly|oddly|strangely|unusually|eerily|suspiciously) (calm|peaceful|at peace|serene|cheerful)\b)"
+    r"(?=.*(\b(gave|giving|given|give) (\w+ ){0,3}away\b|\bletters\b|\bgoodbye\b|\bsorted (everything|it all) out\b|"
+    r"\brehomed\b|\bloose ends\b|\bstopped (all )?(her|his|my|their) (\w+ )?(meds|medication|medicines|tablets|pills|"
+    r"letrozole|anastrozole|exemestane)\b))",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -313,6 +345,7 @@ _URGENT_EXTRA = [
     r"\b(pale and clammy|gone (very )?(pale|grey|gray) and (clammy|sweaty|cold))\b",
     r"\b(cannot|cant|can not|unable to) lift (my|her|his) (right |left )?(foot|leg|feet|legs)\b",
     r"\bdragging (my|her|his|the) (right |left )?(leg|foot)\b",
+    r"\b(cannot|cant|can not|unable to) (pee|wee|urinate|pass urine|pass water)\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -347,6 +380,8 @@ _OVERDOSE = [
     r"(mine|my own|hers|his own)\b",
     r"\b(all|whole|entire)\b( \w+){0,3} (days|week|weeks)\b( \w+){0,3} (were |was |are |is )?(empty|gone)\b",
     r"\b(gave|given|give) (them|it|her (pills|tablets|meds)|his (pills|tablets|meds)) to (her|him) again\b",
+    r"(?<!nearly )(?<!almost )\b(took|taken|swallowed|had|given|gave) (my |her |his |the )?(husband|wife|partner|mum|mom|dad|son|daughter|sister|"
+    r"brother|neighbour|neighbor|friend|hubby|wifey)( s|s)? (\w+ ){0,3}(instead of|by mistake|accidentally|by accident)\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -394,7 +429,7 @@ _IDIOMS = re.compile(
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
     r"|\b(lost|losing) (my|her|his|our|a) (\w+ )?(\w+ )?to suicide\b"
-    r"|\b(i am|im) not suicidal\b|\bnot suicidal (or|and|but)\b|\bno suicidal (thoughts|feelings|ideas)\b"
+    r"|\bnot suicidal\b|\bno suicidal (thoughts|feelings|ideas)\b"
     r"|\b(i|she|he) (do not|dont|does not|doesnt) want to (hurt|harm|kill) (my|her|him)self\b"
     r"|\bself ?harmed (as a (teenager|teen|kid|child|young \w+)|when i was (young|a teenager|at school|a student)|"
     r"(\d+|many|a lot of) years ago)\b(?!.*\b(again|now|lately|recently)\b)"
@@ -403,6 +438,7 @@ _IDIOMS = re.compile(
     r"husband|partner|fella|guy|man))\b"
     r"|\bif (\w+ ){1,10}((he|she|they|you|my \w+) (will|would|is going to|gonna|going to)|hell|shell|theyll|youll)"
     r" kill me\b"
+    r"|\bone more time\b.*\b(going to|gonna|will|ll) (jump off|throw (my|him|her)self|kill (me|him|her|my ?self))\b"
     r"|\b\w+s (just |really )?killing me\b|\b(fell|falling|fall|fallen) asleep\b"
     r"|\b(back|knees?|hips?|joints?|feet|hands|head|neck|shoulders?|legs?|wrists?) (is |are |s )?(just |really )?"
     r"killing me\b"
@@ -413,7 +449,7 @@ _IDIOMS = re.compile(
 # reply; anything that says a tablet did go down keeps the alarm.
 _NOTHING_SWALLOWED = re.compile(
     r"\bbefore (i|he|she|they|it|the dog) (swallowed|took|went near|got to|reached)\b"
-    r"|\b(noticed|realised|realized|caught it|saw) (it )?(in time|just in time|before)\b"
+    r"|\b(noticed|realised|realized|caught it|saw|spotted) (it )?(in time|just in time|before)\b"
     r"|\b(nothing|none of them|none) (is |are |was |were |got )?(swallowed|missing|eaten|taken)\b"
     r"|\b(still|all) (sealed|intact|there|accounted for)\b|\b(lids?|packet|pack|box|blister) (was |were )?(shut|closed|sealed)\b"
     r"|\b(did not|didnt|never) (swallow|take|eat) (it|them|any|one)\b|\bonly took the one\b"
@@ -482,7 +518,8 @@ _UNHARMED = re.compile(
     r"(got|picked) (himself|herself|myself) (up|back up))\b"
 )
 _STILL_HURT = re.compile(
-    r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|help|hurts|hurting|"
+    r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|\bhelp (me|him|her|us)\b|"
+    r"\b(please|for|get|need|needs|needed|getting) help\b|(?<!nothing )(?<!not )hurts|hurting|"
     r"painful|(?<!no )pain|swollen|swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
 )
 

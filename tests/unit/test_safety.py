@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.contacts import ContactsError, EmergencyDirectory, country_code
 from bot.content import content_root, load_knowledge_base
@@ -18,6 +21,8 @@ from bot.safety import CRISIS, URGENT, LanguageGuesser, Lexicon, RuleHit, rule_h
 from bot.safety._check import check_safety_data, check_safety_lines
 from bot.safety._detector import LONG_MESSAGE_WORDS, MAX_PASSAGES, SafetyDetector, SafetyVerdict, _passages
 from bot.safety._gate import AlarmGate
+from bot.safety._lexicon import LexiconError
+from bot.safety._rules import PatternList
 from bot.safety._semantic import CLASSES, BankError, ExemplarIndex, SemanticScores, Vectors, read_bank
 from bot.service._safety import _load_followups
 
@@ -104,6 +109,18 @@ def hit_of(text: str) -> RuleHit | None:
             URGENT,
             "overdose",
         ),
+        ("been planning how to end it for weeks now", CRISIS, "crisis"),
+        ("sat in the garage last night with the engine running", CRISIS, "crisis"),
+        ("ive picked a date. please cancel my reminders", CRISIS, "crisis"),
+        ("would jumping off the multistorey car park kill you", CRISIS, "crisis"),
+        ("if i took the whole box at once would it hurt", CRISIS, "crisis"),
+        ("how long before anyone would find me if i stopped eating", CRISIS, "crisis"),
+        ("she rang to say goodbye and now she wont pick up", CRISIS, "crisis"),
+        ("my husband took a knife into the bathroom and locked the door", CRISIS, "crisis"),
+        ("oddly calm today, the letters are written and the cat has gone to my sister", CRISIS, "crisis"),
+        ("three months of tablets, a bottle of gin and no reason left", CRISIS, "crisis"),
+        ("took my husbands letrozole instead of my own this morning", URGENT, "overdose"),
+        ("cant pee since this morning and my back is agony", URGENT, "injury"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -156,6 +173,14 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "im moving to my sons in australia so i wont be around for the march scan",
         "tripped over the cat, landed on my bum, no pain and got up fine",
         "read about how much vitamin d it takes to reach a normal level",
+        "fell over at the shops, got straight back up, nothing hurts, how do i stop falling",
+        "my dad fell last night, got himself up, no pain, the gp says a falls assessment might help",
+        "honestly fed up, not suicidal, just tired of the appointments",
+        "wont be around next month, moving up to my daughters, can i transfer my scan",
+        "this is probably my last message, switching to a new clinic in the new town",
+        "my husband says if i mention calcium one more time hes going to jump off a bridge",
+        "ive picked a date for my dexa, is a morning slot better",
+        "i dont intend to grow old gracefully, which exercise is best for my bones",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -250,6 +275,12 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("ru", "мама специально перестала пить все таблетки", CRISIS),
         ("de", "Sturz beim Wandern, die Schulter steht komisch ab", URGENT),
         ("pl", "nadgarstek jest wygięty i spuchnięty", URGENT),
+        ("pl", "znowu się tnę", CRISIS),
+        ("fr", "je mets mes comprimés de côté depuis des semaines", CRISIS),
+        ("pt", "não pretendo estar aqui no ano que vem", CRISIS),
+        ("it", "penso di buttarmi dal balcone", CRISIS),
+        # Nothing broken is not all right when she cannot get up.
+        ("es", "me caí en la cocina, nada roto pero no puedo levantarme", URGENT),
     ],
 )
 def test_other_language_phrases(language: str, text: str, kind: str) -> None:
@@ -269,10 +300,43 @@ def test_other_language_phrases(language: str, text: str, kind: str) -> None:
         ("es", "me quiero morir de la vergüenza, me dormí en la densitometría"),
         ("ru", "настроение плохое, но мыслей навредить себе нет"),
         ("it", "ho messo da parte le pastiglie per il viaggio in america"),
+        ("fr", "je suis tombée au marché, rien de cassé, même pas mal. je dois le signaler ?"),
+        ("de", "bin im garten gestolpert, nix passiert, keine schmerzen"),
+        ("pt", "não vou estar aqui no dia do exame, vou viajar, como remarco?"),
     ],
 )
 def test_other_language_questions_raise_nothing(language: str, text: str) -> None:
     assert Lexicon.load().hit(language, text) is None
+
+
+def test_a_lexicon_language_needs_both_sides_of_a_harmless_fall(tmp_path: Path) -> None:
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text(
+        "es:\n  crisis: [morir]\n  urgent: [caida]\n  overdose: [sobredosis]\n  unharmed: [sin dolor]\n"
+    )
+    with pytest.raises(LexiconError, match="unharmed and still_hurt together"):
+        Lexicon.load(lexicon)
+
+
+WORDS = ["i", "want", "to", "die", "end", "it", "all", "fell", "hip", "not", "the", "a", "pills", "now"]
+PATTERNS = [
+    r"\bwant to (die|end it)\b",
+    r"\bend it( all)?\b",
+    r"\bfell\b.*\bhip\b",
+    r"^i\b",
+    r"(?<!not )\bdie\b",
+]
+
+
+@given(st.lists(st.sampled_from(WORDS), max_size=12), st.permutations(PATTERNS))
+def test_a_pattern_list_finds_what_one_alternation_finds(words: list[str], patterns: list[str]) -> None:
+    text = " ".join(words)
+    joined = re.compile("|".join(f"(?:{p})" for p in patterns)).search(text)
+    found = PatternList(patterns).search(text)
+    assert (found and (found.span(), found.re.pattern)) == (
+        joined and (joined.span(), next(p for p in patterns if re.compile(p).match(text, joined.start())))
+    )
+    assert PatternList(patterns).found_in(text) == (joined is not None)
 
 
 def test_every_message_of_the_issue_in_another_language_is_an_alarm_without_the_model() -> None:
@@ -368,6 +432,29 @@ def test_the_model_can_overrule_the_broad_fall_rules_but_not_the_crisis_rules() 
     assert (calm_fall.kind, calm_fall.ambiguous) == (None, True)  # answered, with the emergency line
     assert detector.assess("my partner fell over by the zebra").kind == URGENT
     assert detector.assess("i want to kill myself, my partner laughed it off").kind == CRISIS
+
+
+def test_the_model_raises_no_injury_alarm_on_a_fall_that_hurt_nobody() -> None:
+    class InjuryEmbedder:
+        name = "injury"
+
+        def embed(self, texts: Sequence[str]) -> Vectors:
+            injury, calm = np.array([0.0, 1.0, 0.0], np.float32), np.array([0.0, 0.0, 1.0], np.float32)
+            return np.stack([injury if "giraffe" in t else calm for t in texts])
+
+    bank = {name: [name] for name in CLASSES}
+    side = {"crisis": [1.0, 0.0, 0.0], "urgent": [0.0, 1.0, 0.0], "overdose": [0.0, 0.9, 0.1]}
+    vectors = np.array([side.get(name, [0.0, 0.0, 1.0]) for name in CLASSES], np.float32)
+    index = ExemplarIndex(InjuryEmbedder(), bank, vectors)
+    detector = SafetyDetector(lambda text: (text.lower(),), LANGUAGE, Lexicon.load(), index)
+    harmless = detector.assess("tripped over the giraffe rug in the hall, no pain, got up fine")
+    assert (harmless.kind, harmless.ambiguous) == (None, True)  # answered, with the emergency line
+    assert detector.assess("the giraffe thing happened again this evening").kind == URGENT
+    assert (
+        detector.assess("tripped over the giraffe rug in the hall, no pain but cannot get up").kind == URGENT
+    )
+    french = detector.assess("tombée sur le tapis girafe au salon, rien de cassé, même pas mal")
+    assert french.kind is None
 
 
 def test_a_short_english_message_needs_a_wider_margin() -> None:

@@ -2,11 +2,11 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val5, tuning sets written fresh (each by someone
-who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the four
+(used for choosing margins). It does not yet hold on val2 to val6, tuning sets written fresh (each by someone
+who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the five
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
-safety_holdout3.tsv and safety_holdout4.tsv (each written beside a tuning set, by someone who had read nothing
+safety_holdout3.tsv to safety_holdout5.tsv (each written beside a tuning set, by someone who had read nothing
 of the project but the article). Their
 figures are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on the held-out
 halves is a strict expected failure that turns red the day it is met, so the marker comes off.
@@ -29,10 +29,12 @@ SAFETY_SETS = (
     "safety_val3.tsv",
     "safety_val4.tsv",
     "safety_val5.tsv",
+    "safety_val6.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
     "safety_holdout4.tsv",
+    "safety_holdout5.tsv",
 )
 
 
@@ -69,14 +71,16 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     ("name", "recall", "right_kind", "false_alarms"),
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
-        ("safety_val2.tsv", 0.994, 0.994, 0.032),
+        ("safety_val2.tsv", 0.994, 0.994, 0.027),
         ("safety_val3.tsv", 0.994, 0.989, 0.014),
         ("safety_val4.tsv", 0.995, 0.985, 0.027),
-        ("safety_val5.tsv", 0.995, 0.995, 0.045),
+        ("safety_val5.tsv", 0.995, 0.995, 0.040),
+        ("safety_val6.tsv", 0.984, 0.984, 0.005),
         ("safety_holdout.tsv", 0.973, 0.973, 0.037),
-        ("safety_holdout2.tsv", 0.933, 0.918, 0.017),
-        ("safety_holdout3.tsv", 0.951, 0.929, 0.043),
-        ("safety_holdout4.tsv", 0.928, 0.892, 0.058),
+        ("safety_holdout2.tsv", 0.933, 0.925, 0.017),
+        ("safety_holdout3.tsv", 0.956, 0.934, 0.034),
+        ("safety_holdout4.tsv", 0.933, 0.897, 0.053),
+        ("safety_holdout5.tsv", 0.865, 0.854, 0.048),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
@@ -92,7 +96,14 @@ def test_sets_below_the_bar_do_not_fall(
     strict=True, reason="issue 7's bar is not yet met on unseen messages; see the closing note"
 )
 @pytest.mark.parametrize(
-    "name", ["safety_holdout.tsv", "safety_holdout2.tsv", "safety_holdout3.tsv", "safety_holdout4.tsv"]
+    "name",
+    [
+        "safety_holdout.tsv",
+        "safety_holdout2.tsv",
+        "safety_holdout3.tsv",
+        "safety_holdout4.tsv",
+        "safety_holdout5.tsv",
+    ],
 )
 def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name: str) -> None:
     assert meets_the_issues_bar(reports[name])
