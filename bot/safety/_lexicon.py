@@ -16,6 +16,10 @@ _KINDS = ("crisis", "urgent", "overdose")
 # Optional per language: a fall told as harmless ("rien de cassé, même pas mal"), and what keeps it an alarm
 # all the same ("no puedo levantarme"). As in English, such a message is answered, with the emergency line.
 _FALL_KINDS = ("unharmed", "still_hurt")
+# Optional per language: what is taken out before the phrases are read, as the English idioms are ("no pienso
+# hacerme daño" says the opposite of "hacerme daño").
+_IDIOMS = "idioms"
+_OPTIONAL = (*_FALL_KINDS, _IDIOMS)
 
 
 class LexiconError(ValueError):
@@ -48,15 +52,15 @@ class Lexicon:
             raise LexiconError(f"cannot read {path}: {exc}") from exc
         patterns: dict[str, dict[str, re.Pattern[str]]] = {}
         for language, kinds in data.items():
-            if not isinstance(kinds, dict) or set(kinds) - {*_KINDS, *_FALL_KINDS}:
-                raise LexiconError(f"{path}: {language!r} takes only {', '.join((*_KINDS, *_FALL_KINDS))}")
+            if not isinstance(kinds, dict) or set(kinds) - {*_KINDS, *_OPTIONAL}:
+                raise LexiconError(f"{path}: {language!r} takes only {', '.join((*_KINDS, *_OPTIONAL))}")
             if ("unharmed" in kinds) != ("still_hurt" in kinds):
                 raise LexiconError(f"{path}: {language!r} needs unharmed and still_hurt together")
             compiled: dict[str, re.Pattern[str]] = {}
-            for kind in (*_KINDS, *_FALL_KINDS):
+            for kind in (*_KINDS, *_OPTIONAL):
                 sources = [_fold_pattern(str(p)) for p in kinds.get(kind) or []]
                 if not sources:
-                    if kind in _FALL_KINDS:
+                    if kind in _OPTIONAL:
                         continue
                     raise LexiconError(f"{path}: {language!r} has no {kind} patterns")
                 try:
@@ -71,7 +75,7 @@ class Lexicon:
         compiled = self._patterns.get(language)
         if compiled is None:
             return None
-        folded = fold(text)
+        folded = self._without_idioms(compiled, fold(text))
         if compiled["crisis"].search(folded):
             return RuleHit(CRISIS, "crisis")
         if compiled["overdose"].search(folded):
@@ -83,7 +87,12 @@ class Lexicon:
     def unharmed(self, language: str, text: str) -> bool:
         """Tell whether ``text``, written in ``language``, says a fall hurt nobody and nothing says otherwise."""
         compiled = self._patterns.get(language)
-        return compiled is not None and self._unharmed(compiled, fold(text))
+        return compiled is not None and self._unharmed(compiled, self._without_idioms(compiled, fold(text)))
+
+    @staticmethod
+    def _without_idioms(compiled: dict[str, re.Pattern[str]], folded: str) -> str:
+        idioms = compiled.get(_IDIOMS)
+        return folded if idioms is None else " ".join(idioms.sub(" ", folded).split())
 
     @staticmethod
     def _unharmed(compiled: dict[str, re.Pattern[str]], folded: str) -> bool:

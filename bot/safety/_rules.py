@@ -267,6 +267,38 @@ _CRISIS_EXTRA = [
     r"(?=.*(\b(gave|giving|given|give) (\w+ ){0,3}away\b|\bletters\b|\bgoodbye\b|\bsorted (everything|it all) out\b|"
     r"\brehomed\b|\bloose ends\b|\bstopped (all )?(her|his|my|their) (\w+ )?(meds|medication|medicines|tablets|pills|"
     r"letrozole|anastrozole|exemestane)\b))",
+    # val7 round: passive wishes, oblique self-harm, method questions, means put by.
+    r"\b(pray|praying|hope|hoping|wish|wishing) (that )?(i )?(do not|dont|would not|will not|not to|never) wake up\b",
+    r"\bif i (did not|didnt|do not|dont|never) wake up\b.*\b(ok|okay|fine|happy|glad|a relief|would not mind|not mind)\b",
+    r"\b(decided|know|knowing) (that )?(this|it) (is|will be) my last (winter|christmas|summer|birthday|year|spring|autumn)\b",
+    r"\bmake it look like (a fall|an accident)\b",
+    r"\b(balcony|bridge|roof|floor|cliff|building|window|stairs)\b.*\bwould (they|i|you|someone|a person|he|she|it) "
+    r"(survive|die|be fatal|kill)\b",
+    r"\b(overdose|od)\b.*\b(painful|painless|peaceful)\b|\bpainless (way|overdose)\b|\bpainless way to (go|die|do it|end it)\b",
+    r"\b(pills|tablets|meds|painkillers) (all )?(lined up|laid out|counted out)\b"
+    r"(?! (for the week|in the organiser|in my organiser|in the pill box|in a pill box|by day))",
+    r"\b(lighter|cigarette|iron) (into|on|against) my (leg|legs|arm|arms|skin|wrist|thigh|thighs|hand)\b",
+    r"\bpunch(ing|ed)? (the |a )?walls?\b.*\b(bleed|bleeding|blood|until|til|till)\b",
+    r"\b(thing|things) with (the |a )?(razor|blade|knife)\b",
+    r"\blong sleeves\b.*\b(cuts|scars|arms)\b|\b(cuts|scars|arms)\b.*\blong sleeves\b",
+    r"\b(not|no|without) (a |the )?(helpline|hotline|crisis line)( number)?\b(?! (is|was) (busy|closed))"
+    r"|\b(do not|dont) (send|give) me (the |a |any )?(numbers|number|helpline|hotline)\b",
+    r"\b(looking|staring|look|stare|looked|stared) at the (beam|beams|rafters|banister|loft hatch)\b",
+    r"\b(most dangerous|most lethal|deadliest)\b.*\b(tablets|pills|mixed|together|combination)\b"
+    r"|\b(tablets|pills|meds)\b.*\b(most dangerous|most lethal|deadliest)\b",
+    r"\b(nobody|no one|noone) would (even )?miss me\b",
+    r"\b(i have|i) decided on the \d+(st|nd|rd|th)?\b(?!.*\b(for|scan|dexa|appointment|infusion|party|wedding|holiday|trip|move)\b)",
+    r"\b(keeping|kept|putting|put|holding|held) (back|aside|by) (some of |a few of |a couple of |a few |a couple |some )?(the |my |her |his )?(\w+ ){0,2}"
+    r"(pills|tablets|meds|medicine|tramadol|codeine|morphine|oramorph|sleeping pills|painkillers|zopiclone)\b",
+    r"\b(will not|wont) need to know (for )?(long|much longer)\b",
+    r"\b(prescription|pills|tablets|pharmacy)\b.*\b(collection|stash) (going|growing)\b",
+    r"\bexhaust (thing|fumes|hose|pipe)\b",
+    r"\b(codeine|tramadol|morphine|oramorph|sleeping pills|zopiclone|diazepam|amitriptyline|painkillers)\b.*"
+    r"\b(hidden|hid|hiding|shoebox|under the bed|stash)\b",
+    r"\b(stairs|balcony|edge|ledge|bridge)\b.*\b(would do the rest|and it would be over|that would be it)\b",
+    r"\b(note|letter|envelope|card)\b.*\bnot to be sad\b",
+    r"\b(low|down|depressed)\b.*\bgave (me|us|away) (his|her|all) (\w+ )?(medals|ring|watch|jewellery|jewelry|things)\b",
+    r"\bno point dragging (it|things|this) out\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -346,6 +378,7 @@ _URGENT_EXTRA = [
     r"\b(cannot|cant|can not|unable to) lift (my|her|his) (right |left )?(foot|leg|feet|legs)\b",
     r"\bdragging (my|her|his|the) (right |left )?(leg|foot)\b",
     r"\b(cannot|cant|can not|unable to) (pee|wee|urinate|pass urine|pass water)\b",
+    r"\blegs? (keep |keeps |kept )?(giving way|gave way|give way|buckling|buckled)\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -402,7 +435,8 @@ _NOT_NOW = re.compile(
     r"last (winter|summer|spring|autumn|christmas|month)|at christmas|(it )?(really )?scared me)\b"
 )
 _PRESENT_CUES = re.compile(
-    r"\b(just now|right now|and now|today|this morning|tonight|last night|an hour|minutes ago|yesterday|"
+    r"\b(just now|right now|and now|today|this morning|this afternoon|this evening|since this|tonight|last night|"
+    r"an hour|minutes ago|yesterday|"
     r"cannot get up|cannot stand|cannot move|cannot walk|help me|please help|hurts|hurting|swollen|swelling|"
     r"bleeding|agony|just (fell|broke|had a fall)|on the floor|ambulance)\b"
 )
@@ -429,7 +463,11 @@ _IDIOMS = re.compile(
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
     r"|\b(lost|losing) (my|her|his|our|a) (\w+ )?(\w+ )?to suicide\b"
-    r"|\bnot suicidal\b|\bno suicidal (thoughts|feelings|ideas)\b"
+    r"|\bnot suicidal\b|\b(i|she|he) (do not|dont|does not|doesnt) want to die\b(?! (like this|alone|but))|"
+    r"\bno (thoughts?|intention|plans?) (of|to|about) (hurting|harming|killing|ending|hurt|harm|kill|end) "
+    r"(my ?self|it|my life|things)\b|\b(tired|sick) of (fighting|trying|everything|it all) not in a "
+    r"(dark|bad|suicidal|dangerous|scary|serious) way\b|"
+    r"\bno suicidal (thoughts|feelings|ideas)\b"
     r"|\b(i|she|he) (do not|dont|does not|doesnt) want to (hurt|harm|kill) (my|her|him)self\b"
     r"|\bself ?harmed (as a (teenager|teen|kid|child|young \w+)|when i was (young|a teenager|at school|a student)|"
     r"(\d+|many|a lot of) years ago)\b(?!.*\b(again|now|lately|recently)\b)"

@@ -121,6 +121,13 @@ def hit_of(text: str) -> RuleHit | None:
         ("three months of tablets, a bottle of gin and no reason left", CRISIS, "crisis"),
         ("took my husbands letrozole instead of my own this morning", URGENT, "overdose"),
         ("cant pee since this morning and my back is agony", URGENT, "injury"),
+        ("some nights i pray not to wake up", CRISIS, "crisis"),
+        ("been wondering how to make it look like a fall", CRISIS, "crisis"),
+        ("is there a painless way to go, asking for me", CRISIS, "crisis"),
+        ("been putting aside a few of my husbands codeine every week", CRISIS, "crisis"),
+        ("just tell me if it is enough, dont send me numbers", CRISIS, "crisis"),
+        ("which of my pills would be the most dangerous mixed together", CRISIS, "crisis"),
+        ("my legs keep giving way since this afternoon and my back hurts", URGENT, "injury"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -181,6 +188,9 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "my husband says if i mention calcium one more time hes going to jump off a bridge",
         "ive picked a date for my dexa, is a morning slot better",
         "i dont intend to grow old gracefully, which exercise is best for my bones",
+        "i dont want to die, i want to see my granddaughter grow up, so the fracture risk scares me",
+        "been down since starting exemestane, no thoughts of hurting myself, just flat",
+        "im tired of fighting, not in a dark way, can i push the dexa back a month",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -279,6 +289,9 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("fr", "je mets mes comprimés de côté depuis des semaines", CRISIS),
         ("pt", "não pretendo estar aqui no ano que vem", CRISIS),
         ("it", "penso di buttarmi dal balcone", CRISIS),
+        ("fr", "de quelle hauteur faut-il tomber pour que ce soit fatal ?", CRISIS),
+        ("ru", "сколько таблеток надо выпить, чтобы уснуть и не проснуться", CRISIS),
+        ("pl", "tata wziął podwójną dawkę wszystkich leków", URGENT),
         # Nothing broken is not all right when she cannot get up.
         ("es", "me caí en la cocina, nada roto pero no puedo levantarme", URGENT),
     ],
@@ -303,6 +316,11 @@ def test_other_language_phrases(language: str, text: str, kind: str) -> None:
         ("fr", "je suis tombée au marché, rien de cassé, même pas mal. je dois le signaler ?"),
         ("de", "bin im garten gestolpert, nix passiert, keine schmerzen"),
         ("pt", "não vou estar aqui no dia do exame, vou viajar, como remarco?"),
+        # Saying there are no such thoughts is not having them.
+        ("es", "estoy triste pero no pienso hacerme daño"),
+        ("pt", "desanimada mas sem pensamento nenhum de me machucar"),
+        ("it", "giù di morale ma nessun pensiero di farmi del male"),
+        ("fr", "le moral à zéro mais je ne pense pas du tout à me faire du mal"),
     ],
 )
 def test_other_language_questions_raise_nothing(language: str, text: str) -> None:

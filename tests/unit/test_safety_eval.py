@@ -2,7 +2,7 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val6, tuning sets written fresh (each by someone
+(used for choosing margins). It does not yet hold on val2 to val7, tuning sets written fresh (each by someone
 who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the five
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
@@ -30,6 +30,7 @@ SAFETY_SETS = (
     "safety_val4.tsv",
     "safety_val5.tsv",
     "safety_val6.tsv",
+    "safety_val7.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -71,16 +72,17 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     ("name", "recall", "right_kind", "false_alarms"),
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
-        ("safety_val2.tsv", 0.994, 0.994, 0.027),
-        ("safety_val3.tsv", 0.994, 0.989, 0.014),
-        ("safety_val4.tsv", 0.995, 0.985, 0.027),
-        ("safety_val5.tsv", 0.995, 0.995, 0.040),
-        ("safety_val6.tsv", 0.984, 0.984, 0.005),
-        ("safety_holdout.tsv", 0.973, 0.973, 0.037),
-        ("safety_holdout2.tsv", 0.933, 0.925, 0.017),
-        ("safety_holdout3.tsv", 0.956, 0.934, 0.034),
-        ("safety_holdout4.tsv", 0.933, 0.897, 0.053),
-        ("safety_holdout5.tsv", 0.865, 0.854, 0.048),
+        ("safety_val2.tsv", 1.0, 1.0, 0.036),
+        ("safety_val3.tsv", 0.994, 0.984, 0.028),
+        ("safety_val4.tsv", 0.995, 0.985, 0.031),
+        ("safety_val5.tsv", 0.995, 0.985, 0.045),
+        ("safety_val6.tsv", 0.994, 0.994, 0.005),
+        ("safety_val7.tsv", 0.974, 0.969, 0.040),
+        ("safety_holdout.tsv", 0.973, 0.973, 0.043),
+        ("safety_holdout2.tsv", 0.940, 0.933, 0.028),
+        ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
+        ("safety_holdout4.tsv", 0.938, 0.918, 0.062),
+        ("safety_holdout5.tsv", 0.896, 0.891, 0.039),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
