@@ -282,7 +282,7 @@ _CRISIS_EXTRA = [
     r"\b(thing|things) with (the |a )?(razor|blade|knife)\b",
     r"\blong sleeves\b.*\b(cuts|scars|arms)\b|\b(cuts|scars|arms)\b.*\blong sleeves\b",
     r"\b(not|no|without) (a |the )?(helpline|hotline|crisis line)( number)?\b(?! (is|was) (busy|closed))"
-    r"|\b(do not|dont) (send|give) me (the |a |any )?(numbers|number|helpline|hotline)\b",
+    r"|^(?!.*\bi am (safe|fine|ok|okay)\b).*\b(do not|dont) (send|give) me (the |a |any )?(numbers|number|helpline|hotline)\b",
     r"\b(looking|staring|look|stare|looked|stared) at the (beam|beams|rafters|banister|loft hatch)\b",
     r"\b(most dangerous|most lethal|deadliest)\b.*\b(tablets|pills|mixed|together|combination)\b"
     r"|\b(tablets|pills|meds)\b.*\b(most dangerous|most lethal|deadliest)\b",
@@ -299,6 +299,14 @@ _CRISIS_EXTRA = [
     r"\b(note|letter|envelope|card)\b.*\bnot to be sad\b",
     r"\b(low|down|depressed)\b.*\bgave (me|us|away) (his|her|all) (\w+ )?(medals|ring|watch|jewellery|jewelry|things)\b",
     r"\bno point dragging (it|things|this) out\b",
+    r"\b(a plan|the plan)\b.*\bgot as far as\b",
+    r"\b(do not|dont|never) (plan|intend|expect) (on |to )?(need|needing|be around|being around|use|using) "
+    r"(them |it |this |my bones )?(much |for )?(longer|long)\b",
+    r"\bnot asking (about|for) (the )?safe (levels?|doses?|amounts?)\b",
+    r"\b(i am|im) not fine\b.*\bcounting\b|\bcounting (the|my) (oramorph|morphine|codeine|tramadol|sleeping pills|sleepers)\b",
+    r"\b(paid|sorted|arranged)\b.*\b(ahead|in advance)\b.*\bwhen i am gone\b",
+    r"^(?=.*\b(paid off|cleared) (the |my )?(credit card|debts?|loan|car|mortgage)\b)"
+    r"(?=.*\b(cancelled|canceled|rehomed|took the (cat|dog)|gave away)\b)(?=.*\b(stop|cancel) (the |my |all )?(reminders|messages)\b)",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -468,6 +476,9 @@ _IDIOMS = re.compile(
     r"(my ?self|it|my life|things)\b|\b(tired|sick) of (fighting|trying|everything|it all) not in a "
     r"(dark|bad|suicidal|dangerous|scary|serious) way\b|"
     r"\bno suicidal (thoughts|feelings|ideas)\b"
+    r"|\b(asked|asks|asking) (me )?(if|whether) i (ever )?(think|thought|have thought|had thoughts) (about|of) "
+    r"(ending|killing|hurting|harming) (my ?self|my life|it)\b(?=.*\bi said no\b)"
+    r"|\b(feel|feeling) like a burden (because|as|since) (\w+ ){0,4}(have|has|had) to (drive|take|bring|ferry)\b"
     r"|\b(i|she|he) (do not|dont|does not|doesnt) want to (hurt|harm|kill) (my|her|him)self\b"
     r"|\bself ?harmed (as a (teenager|teen|kid|child|young \w+)|when i was (young|a teenager|at school|a student)|"
     r"(\d+|many|a lot of) years ago)\b(?!.*\b(again|now|lately|recently)\b)"

@@ -127,6 +127,8 @@ def hit_of(text: str) -> RuleHit | None:
         ("been putting aside a few of my husbands codeine every week", CRISIS, "crisis"),
         ("just tell me if it is enough, dont send me numbers", CRISIS, "crisis"),
         ("which of my pills would be the most dangerous mixed together", CRISIS, "crisis"),
+        ("had a plan last night and got as far as filling the bath", CRISIS, "crisis"),
+        ("why look after my bones when i dont plan on needing them much longer", CRISIS, "crisis"),
         ("my legs keep giving way since this afternoon and my back hurts", URGENT, "injury"),
     ],
 )
@@ -191,6 +193,9 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "i dont want to die, i want to see my granddaughter grow up, so the fracture risk scares me",
         "been down since starting exemestane, no thoughts of hurting myself, just flat",
         "im tired of fighting, not in a dark way, can i push the dexa back a month",
+        "im fed up but im safe, please dont send me helpline numbers, just want to know about exercise",
+        "my gp asked if i ever think about ending my life, i said no and i meant it",
+        "i feel like a burden because my family have to drive me to every appointment",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:

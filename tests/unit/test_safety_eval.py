@@ -77,7 +77,7 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
         ("safety_val4.tsv", 0.995, 0.985, 0.031),
         ("safety_val5.tsv", 0.995, 0.985, 0.045),
         ("safety_val6.tsv", 0.994, 0.994, 0.005),
-        ("safety_val7.tsv", 0.974, 0.969, 0.040),
+        ("safety_val7.tsv", 1.0, 1.0, 0.027),
         ("safety_holdout.tsv", 0.973, 0.973, 0.043),
         ("safety_holdout2.tsv", 0.940, 0.933, 0.028),
         ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
