@@ -17,8 +17,9 @@ from bot.safety._lexicon import fold
 
 _SLACK = 0.25  # the bar sits this far (in log-odds) below the lowest-scoring alarm it must let through
 # The share of those alarms the bar is set for. With every one, a single exemplar in words the rest of the
-# bank never uses sets the bar for all: after the fifth bank round that sent 36% of ordinary questions to the
-# model; at 99.5% it is 9%, with no alarm fewer caught on the six tuning sets (bench/README.md).
+# bank never uses sets the bar for all (after the fifth bank round that sent 36% of ordinary questions to the
+# model). At 99.5% the gate blocks at most one alarm per safety set that the rules miss; at 99% it would block
+# two to four (bench/README.md gives the share of ordinary questions each bank round sends to the model).
 PASS_SHARE = 0.995
 
 
