@@ -23,6 +23,11 @@ class RuleHit:
     reason: str  # "crisis", "weak_crisis", "overdose", "injury"
 
 
+# Said by someone who has finished their course of tablets, "i won't be needing them" is good news.
+_FINISHED = (
+    r"(?!.*\b(finished|completed|come to the end of|coming to the end of|done with|last (tablet|pill|dose) of) (my |the |all )?"
+    r"(\d+ |five |5 |ten |10 )?(years?|yrs?|course|treatment|tablets|letrozole|anastrozole|exemestane)\b)"
+)
 # Said by someone travelling, "i won't be here for my scan" asks to move it.
 _AWAY = (
     r"(?!.*\b(holiday|holidays|vacation|travel|travelling|traveling|trip|abroad|visiting|moving house|"
@@ -117,7 +122,9 @@ _CRISIS_EXTRA = [
     r"\b(sorry for everything)\b.*\b(look after|take care of|goodbye|love you)\b",
     r"\bno reason (for me )?to be (alive|here)\b",
     r"\b(keeping|saving|hiding) (them|the pills|the tablets) for (when|later|the end)\b",
-    r"\b(will not|wont|would not|wouldnt) be needing (any of )?(it|them|this|that|my things|anything)\b",
+    "^"
+    + _FINISHED
+    + r".*\b(will not|wont|would not|wouldnt) be needing (any of )?(it|them|this|that|my things|anything)\b",
     r"\b(do not|dont|no longer) want to (keep|go on|carry on) (living|being alive|existing|like this)\b",
     r"\b(swallow|take|taking|swallowing) the (whole|entire) (box|packet|bottle|lot|strip)\b",
     r"\bbe done with (it all|everything|life)\b|\b(and|to) be done with it\b.*\b(pills|tablets|box|swallow|end)\b"
@@ -207,7 +214,7 @@ _CRISIS_EXTRA = [
     r"\b(balcony|bridge|ledge|roof|cliff|platform|edge)\b.*\b(standing|sitting|stood|i am) (out )?(here|there)\b.*\bthinking\b",
     r"\b(wish|wishes|wished|hope|hopes) (he|she|they) (was|were|would be|could be) dead\b",
     r"\b(been cutting|is cutting|keeps cutting|started cutting) (his|her|their|my) (arms?|wrists?|legs?|thighs?|skin)\b",
-    r"\b(lethal|fatal|deadly) (dose|amount|quantity)\b",
+    r"\b(lethal|fatal|deadly) (over)?(dose|amount|quantity)\b",
     r"\bon purpose\b.*\bwould (it|that|they|he|she|i) (just )?(drift off|die|go peacefully|be painless|feel anything)\b",
     "^"
     + _AWAY
@@ -307,6 +314,25 @@ _CRISIS_EXTRA = [
     r"\b(paid|sorted|arranged)\b.*\b(ahead|in advance)\b.*\bwhen i am gone\b",
     r"^(?=.*\b(paid off|cleared) (the |my )?(credit card|debts?|loan|car|mortgage)\b)"
     r"(?=.*\b(cancelled|canceled|rehomed|took the (cat|dog)|gave away)\b)(?=.*\b(stop|cancel) (the |my |all )?(reminders|messages)\b)",
+    # val8 round
+    r"\b(would|could|will) (it |that |this )?(look|looks|seem) (completely |totally |entirely |perfectly )?"
+    r"(natural|like an accident|accidental)\b.*\b(fall|stairs|tablets|pills|insurance)\b"
+    r"|\b(insurance|policy) (still )?pays? out if (it is|its|it was|it s) (ruled|called|deemed|seen as|put down as) an accident\b",
+    r"\b(took|taken|had|swallowed)\b( \w+){0,8} (pills|tablets|sleepers|painkillers|meds)\b( \w+){0,4} (?<!not )(?<!was not )on purpose\b"
+    r"|\b(woke|wake) up\b( \w+){0,3} (disappointed|gutted|sorry i did)\b",
+    r"\b(i have|i|ive|she has|he has) decided (i have|i ve|ive|she has|he has|shes|hes) had enough\b",
+    r"\b(stop|stops|stopped|stopping) (eating and drinking|drinking and eating)\b(?!.*\b(before|after) (the|my|a) "
+    r"(scan|dexa|operation|surgery|procedure|test|blood test)\b)",
+    r"\bnot (going|gonna) (to )?wait for (nature|god|the cancer|it to happen)\b",
+    r"\bsquirrel+(ing|ed|s)? (away )?(\w+ ){0,3}(pills|tablets|paracetamol|painkillers|meds|sleeping pills|codeine|tramadol)\b",
+    r"\b(started|starting|been|am|i am) (working|figuring|sorting) out (how|the how)\b(?! to (use|get|take|book|pay|claim|manage))",
+    r"\b(kindest|best) thing (i could do|for (them|everyone|my family)) (\w+ ){0,4}(is |would be )?(not to be here|to not be here|to go|to disappear)\b",
+    r"\b(will not|wont) (need|be needing) (it|them|any of (it|them)|these|those)( anymore)? after (the )?\d+(st|nd|rd|th)?\b",
+    r"\b(took|take|taking|swallowed|swallow)\b.*\b(all|whole|every)\b.*\bwould (it|that) be (quick|quicker|painless|peaceful|fast)\b"
+    r"|\bmain character is (basically |really |just )?me\b",
+    r"\b(buy|order|get hold of|get)\b( \w+){0,4} (sleeping (pills|tablets)|sleepers|paracetamol|painkillers|codeine|tramadol|opioids|"
+    r"barbiturates)\b( \w+){0,3} (online )?without (a )?prescription\b"
+    r"|\bmore than a (normal|usual|regular) (packet|box|pack|prescription)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -365,14 +391,14 @@ _URGENT = [
 
 _URGENT_EXTRA = [
     r"\b(cannot|can not|cant|could not|unable to) feel (my|her|his) (legs?|feet|foot|toes)\b",
-    r"\b(legs?|feet) (are |is |went |have gone |gone |going )?(numb|dead|weak|tingling|giving way|giving out)\b",
+    r"\b(legs?|feet|foot) (are |is |went |have gone |has gone |had gone |gone |going )?(numb|dead|weak|tingling|giving way|giving out)\b",
     r"\b(numb|numbness|tingling|weakness|weak) (in|down|of) (my|her|his|both|the) (legs?|feet|groin|bottom)\b",
     r"\b(wet|soiled|lost control of) (my|her|his)?self\b.*\bback\b|\bback\b.*\b(wet|soiled) (my|her|his)self\b",
     r"\b(still|really|keeps?|getting) (hurts?|hurting|painful|sore|worse)\b.*\b(fall|fell)\b|\b(fall|fell)\b.*\b(getting worse|still hurts|worse and worse)\b",
     r"\b(hip|back|spine|wrist|leg|rib|ribs|ankle|arm|shoulder|pelvis)\b.*\b(swollen|bruised|black and blue|cannot move|will not move|wont move)\b",
     r"\b(on the floor|on the ground)\b.*\b(cannot|can not|unable|wont|will not|help)\b",
     r"\b(sudden|suddenly)\b.*\b(back|spine|hip)\b.*\b(pain|agony|hurts|cannot)\b",
-    r"\b(back|spine)\b.*\b(suddenly|all of a sudden|out of nowhere)\b.*\b(pain|agony|hurts|cannot|excruciating)\b",
+    r"\b(back|spine)\b.*\b(suddenly|all of a sudden|out of nowhere)\b.*\b(pain|agony|hurts|cannot|excruciating|unbearable)\b",
     r"\b(pain|agony)\b.*\b(out of nowhere|came on suddenly|all of a sudden|worst (i have|ive) ever)\b",
     r"\b(worst|most severe) (back |hip )?pain (i have|ive) ever\b",
     r"\bfelt (something|it) (give|go|crack|snap|pop)\b",
@@ -387,6 +413,8 @@ _URGENT_EXTRA = [
     r"\bdragging (my|her|his|the) (right |left )?(leg|foot)\b",
     r"\b(cannot|cant|can not|unable to) (pee|wee|urinate|pass urine|pass water)\b",
     r"\blegs? (keep |keeps |kept )?(giving way|gave way|give way|buckling|buckled)\b",
+    r"\bbone (is )?(pushing|poking|sticking|coming) (against|through|out of|out through) (the |her |his |my )?skin\b",
+    r"\b(wrist|arm|leg|ankle|hip|collarbone|shin) (just )?(snapped|cracked)\b(?! (years|months) ago)",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -423,6 +451,11 @@ _OVERDOSE = [
     r"\b(gave|given|give) (them|it|her (pills|tablets|meds)|his (pills|tablets|meds)) to (her|him) again\b",
     r"(?<!nearly )(?<!almost )\b(took|taken|swallowed|had|given|gave) (my |her |his |the )?(husband|wife|partner|mum|mom|dad|son|daughter|sister|"
     r"brother|neighbour|neighbor|friend|hubby|wifey)( s|s)? (\w+ ){0,3}(instead of|by mistake|accidentally|by accident)\b",
+    r"\b(took|taken|had|swallowed) (an )?extra (\d+|two|three|four|five|a few|few|some|couple)\b",
+    r"\b(took|taken|swallowed|had)\b( \w+){0,8} (my |her |his |the )?(husband|wife|partner|mum|mom|dad|son|daughter|sister|brother|"
+    r"neighbour|neighbor|friend|hubby|wifey|father in law|mother in law)( s|s)? (pills|tablets|meds|medicine|ones)( too)? "
+    r"(by mistake|accidentally|by accident)\b",
+    r"\b(chewed|bitten|bit) (open |into |through )?(a |the |my |her |his )?(blister|strip|packet|pack|bottle|box)\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -446,7 +479,9 @@ _PRESENT_CUES = re.compile(
     r"\b(just now|right now|and now|today|this morning|this afternoon|this evening|since this|tonight|last night|"
     r"an hour|minutes ago|yesterday|"
     r"cannot get up|cannot stand|cannot move|cannot walk|help me|please help|hurts|hurting|swollen|swelling|"
-    r"bleeding|agony|just (fell|broke|had a fall)|on the floor|ambulance)\b"
+    r"bleeding|agony|just (fell|broke|had a fall)|on the floor|ambulance|"
+    r"(just|have just|ve just) realised|dizzy|confused|drowsy|nodding off|"
+    r"can see the bone|call (999|911|112|000))\b"
 )
 
 # Everyday idioms that borrow the words of an emergency. They are removed before the rules read the text,
@@ -488,7 +523,15 @@ _IDIOMS = re.compile(
     r"|\bif (\w+ ){1,10}((he|she|they|you|my \w+) (will|would|is going to|gonna|going to)|hell|shell|theyll|youll)"
     r" kill me\b"
     r"|\bone more time\b.*\b(going to|gonna|will|ll) (jump off|throw (my|him|her)self|kill (me|him|her|my ?self))\b"
-    r"|\b\w+s (just |really )?killing me\b|\b(fell|falling|fall|fallen) asleep\b"
+    r"|\b\w+s (just |really )?killing me\b|\b(fell|falling|fall|fallen|falls) (asleep|in love)\b"
+    r"|\bnot (depressed or |suicidal or )?(going to do|gonna do|thinking of|thinking about|planning) (doing )?anything "
+    r"(stupid|daft|silly|drastic)\b"
+    r"|\b(am|i am|im) not (thinking|planning) (of|about|on) (hurting|harming|killing|ending) (my ?self|my life|it)\b"
+    r"|\b(thought|thoughts|thinking) (about|of) (ending it( all)?|suicide|killing my ?self|ending my life)\b"
+    r"(?=.*\b(years ago|back then|at the time)\b)(?=.*\b(good place|got help|much better|better now|fine now)\b)"
+    r"|\b(years ago|back then)\b( \w+){0,4} (thought|thoughts|thinking) (about|of) (ending it( all)?|suicide|killing my ?self|"
+    r"ending my life)\b(?=.*\b(good place|got help|much better|better now|fine now)\b)"
+    r"|\bfeel(ing)? like a burden (sometimes |at times )?(on|to) (my )?\w+ (having|because|as) (\w+ )?to (drive|take|bring|ferry)\b"
     r"|\b(back|knees?|hips?|joints?|feet|hands|head|neck|shoulders?|legs?|wrists?) (is |are |s )?(just |really )?"
     r"killing me\b"
 )
@@ -564,12 +607,13 @@ _UNHARMED = re.compile(
     r"no harm done|not a scratch|not even a (scratch|bruise)|only bruised (my|his|her|their) (pride|ego)|"
     r"(got|jumped|was) (straight |right )?back up|no fracture|no break|nothing was broken|"
     r"(x ray|xray|scan|scans) (was |were |came back )?(clear|normal|fine)|no pain|got (up|myself up|himself up|herself up) fine|"
-    r"(got|picked) (himself|herself|myself) (up|back up))\b"
+    r"(got|picked) (himself|herself|myself) (up|back up)|nothing hurts|got up (on|by) (my|her|his) own|"
+    r"walking (fine|normally|ok|okay)|no (real )?swelling)\b"
 )
 _STILL_HURT = re.compile(
     r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|\bhelp (me|him|her|us)\b|"
     r"\b(please|for|get|need|needs|needed|getting) help\b|(?<!nothing )(?<!not )hurts|hurting|"
-    r"painful|(?<!no )pain|swollen|swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
+    r"painful|(?<!no )pain|swollen|(?<!no )(?<!no real )swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
 )
 
 

@@ -2,11 +2,11 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val7, tuning sets written fresh (each by someone
-who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the five
+(used for choosing margins). It does not yet hold on val2 to val8, tuning sets written fresh (each by someone
+who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the six
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
-safety_holdout3.tsv to safety_holdout5.tsv (each written beside a tuning set, by someone who had read nothing
+safety_holdout3.tsv to safety_holdout6.tsv (each written beside a tuning set, by someone who had read nothing
 of the project but the article). Their
 figures are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on the held-out
 halves is a strict expected failure that turns red the day it is met, so the marker comes off.
@@ -31,11 +31,13 @@ SAFETY_SETS = (
     "safety_val5.tsv",
     "safety_val6.tsv",
     "safety_val7.tsv",
+    "safety_val8.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
     "safety_holdout4.tsv",
     "safety_holdout5.tsv",
+    "safety_holdout6.tsv",
 )
 
 
@@ -75,14 +77,16 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
         ("safety_val2.tsv", 1.0, 1.0, 0.036),
         ("safety_val3.tsv", 0.994, 0.984, 0.028),
         ("safety_val4.tsv", 0.995, 0.985, 0.031),
-        ("safety_val5.tsv", 0.995, 0.985, 0.045),
+        ("safety_val5.tsv", 0.995, 0.985, 0.040),
         ("safety_val6.tsv", 0.994, 0.994, 0.005),
         ("safety_val7.tsv", 1.0, 1.0, 0.027),
+        ("safety_val8.tsv", 1.0, 1.0, 0.044),
         ("safety_holdout.tsv", 0.973, 0.973, 0.043),
         ("safety_holdout2.tsv", 0.940, 0.933, 0.028),
         ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
-        ("safety_holdout4.tsv", 0.938, 0.918, 0.062),
-        ("safety_holdout5.tsv", 0.896, 0.891, 0.039),
+        ("safety_holdout4.tsv", 0.938, 0.922, 0.058),
+        ("safety_holdout5.tsv", 0.896, 0.891, 0.035),
+        ("safety_holdout6.tsv", 0.933, 0.922, 0.018),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
@@ -105,6 +109,7 @@ def test_sets_below_the_bar_do_not_fall(
         "safety_holdout3.tsv",
         "safety_holdout4.tsv",
         "safety_holdout5.tsv",
+        "safety_holdout6.tsv",
     ],
 )
 def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name: str) -> None:
