@@ -277,6 +277,13 @@ class Matcher:
             top = scored[0].score if scored else 0.0
             return MatchResult(None, top, alternatives[:3], medicines, not_covered=cued, verdict=verdict)
         not_covered = bool(scored) and _pseudo(scored[0].intent)
+        best_known = candidates[0].score if candidates else 0.0
+        unanswered = not_covered or best_known < self.threshold
+        if verdict.dose_cue and unanswered and DOSE_INTENT in self.knowledge.intents:
+            # "threw up after my letrozole, take another?": too far from any example to match, and still a
+            # question about a dose, which gets the dose guard rather than "outside what I cover". A topic the
+            # article leaves out by name ("how much calcium a day") keeps its own answer.
+            return MatchResult(DOSE_INTENT, best_known, alternatives[:3], medicines, verdict=verdict)
         if not_covered and scored[0].intent.startswith(NEAR_SCOPE) and candidates:
             # A dose question close behind a near-scope topic gets the dose refusal, which also says who to ask.
             best = candidates[0]

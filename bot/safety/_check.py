@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot._yaml import load_yaml
-from bot.safety._language import SAFETY_LANGUAGES
+from bot.safety._dose import DEFAULT_DOSE_CUES, DoseCueError, DoseCues
+from bot.safety._language import ENGLISH, SAFETY_LANGUAGES
 from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon, LexiconError
 from bot.safety._semantic import (
     DEFAULT_BANK,
@@ -63,9 +64,12 @@ def check_safety_lines(lines: dict[str, dict[str, str]]) -> list[str]:
 
 
 def check_safety_data(
-    bank: Path = DEFAULT_BANK, lexicon: Path = DEFAULT_LEXICON, ordinary: Sequence[str] = ()
+    bank: Path = DEFAULT_BANK,
+    lexicon: Path = DEFAULT_LEXICON,
+    ordinary: Sequence[str] = (),
+    dose_cues: Path = DEFAULT_DOSE_CUES,
 ) -> list[str]:
-    """Return problems with the exemplar bank, its vector cache, the phrases and the contacts table.
+    """Return problems with the exemplar bank, its vector cache, the phrases, the dose cues and the contacts.
 
     ``ordinary``: the intents' example questions, which the index adds to the calm class.
     """
@@ -100,6 +104,14 @@ def check_safety_data(
         for language in SAFETY_LANGUAGES:
             if language not in loaded.languages:
                 problems.append(f"{lexicon.name}: no phrases for {language!r}")
+    try:
+        cues = DoseCues.load(dose_cues)
+    except DoseCueError as exc:
+        problems.append(str(exc))
+    else:
+        for language in (ENGLISH, *SAFETY_LANGUAGES):
+            if language not in cues.languages:
+                problems.append(f"{dose_cues.name}: no dose cues for {language!r}")
     from bot.contacts import DEFAULT_CONTACTS_PATH, ContactsError, EmergencyDirectory
 
     try:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from bot.safety._dose import DoseCues
 from bot.safety._gate import AlarmGate
 from bot.safety._language import ENGLISH, LanguageGuesser
 from bot.safety._lexicon import Lexicon
@@ -58,6 +59,7 @@ class SafetyVerdict:
     layer: str | None = None  # the layer that raised the alarm
     ambiguous: bool = False  # no alarm, but add a line on what to do in an emergency
     scores: SemanticScores | None = None
+    dose_cue: bool = False  # its words ask about a dose ("forgot it yesterday, take two today?")
 
     @property
     def intent(self) -> str | None:
@@ -72,9 +74,14 @@ class SafetyVerdict:
     def dose_question(self) -> bool:
         """Tell whether the message, raising no alarm, reads as a question about changing a dose.
 
-        Only the model can tell, so only messages it read: in other languages, the matcher cannot.
+        Its words say so (the dose cues), or the model puts it nearer the bank's dose questions than anything
+        calm.
         """
-        if self.kind is not None or self.scores is None:
+        if self.kind is not None:
+            return False
+        if self.dose_cue:
+            return True
+        if self.scores is None:
             return False
         by_class = self.scores.by_class
         return by_class.get("dose_question", -1.0) > by_class.get("calm", -1.0)
@@ -95,6 +102,7 @@ class SafetyDetector:
         index: ExemplarIndex | None = None,
         gate: AlarmGate | None = None,
         *,
+        dose_cues: DoseCues | None = None,
         layers: Sequence[str] = LAYERS,
         alarm_margin: dict[str, float] | None = None,
         ambiguous_margin: dict[str, float] | None = None,
@@ -103,6 +111,7 @@ class SafetyDetector:
         self._canonical_forms = canonical_forms
         self.guesser = guesser
         self.lexicon = lexicon
+        self.dose_cues = dose_cues
         self.index = index
         self.gate = gate
         self.layers = tuple(layers)
@@ -123,6 +132,7 @@ class SafetyDetector:
             self.lexicon,
             self.index,
             self.gate,
+            dose_cues=self.dose_cues,
             layers=layers,
             alarm_margin=self.alarm_margin,
             ambiguous_margin=self.ambiguous_margin,
@@ -214,11 +224,12 @@ class SafetyDetector:
 
     def _lexical(self, text: str) -> SafetyVerdict:
         language = self.guesser.identify(text)
+        forms = self._canonical_forms(text)
         hit: RuleHit | None = None
         layer = None
         if "rules" in self.layers:
             # The English rules run on every message: people mix languages, and the guess can be wrong.
-            for form in self._canonical_forms(text):
+            for form in forms:
                 hit = rule_hit(form)
                 if hit is not None:
                     layer = "rules"
@@ -227,7 +238,10 @@ class SafetyDetector:
             hit = self.lexicon.hit(language, text)
             layer = "lexicon" if hit else None
         if hit is None:
-            return SafetyVerdict(None, language=language)
+            dose_cue = self.dose_cues is not None and self.dose_cues.asks_about_dose(
+                language, forms if language == ENGLISH else (text,)
+            )
+            return SafetyVerdict(None, language=language, dose_cue=dose_cue)
         if hit.reason == "overdose" and self._nothing_swallowed(text):
             return SafetyVerdict(None, language=language, ambiguous=True)
         return SafetyVerdict(hit.kind, hit.reason, language, layer)

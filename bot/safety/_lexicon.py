@@ -58,7 +58,7 @@ class Lexicon:
                 raise LexiconError(f"{path}: {language!r} needs unharmed and still_hurt together")
             compiled: dict[str, re.Pattern[str]] = {}
             for kind in (*_KINDS, *_OPTIONAL):
-                sources = [_fold_pattern(str(p)) for p in kinds.get(kind) or []]
+                sources = [fold_pattern(str(p)) for p in kinds.get(kind) or []]
                 if not sources:
                     if kind in _OPTIONAL:
                         continue
@@ -102,6 +102,6 @@ class Lexicon:
         return bool(unharmed.search(folded)) and not still_hurt.search(folded)
 
 
-def _fold_pattern(source: str) -> str:
+def fold_pattern(source: str) -> str:
     decomposed = unicodedata.normalize("NFKD", source)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

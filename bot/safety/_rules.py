@@ -70,6 +70,7 @@ _CRISIS = [
     r"\bbetter off (dead|without me)\b",
     r"(?<!did not )(?<!didnt )(?<!not )(?<!never )(?<!without )(?<!nearly )(?<!almost )"
     r"\b(hurt|hurting|harm|harming|cut|cutting|injure|injuring) (my ?self)\b(?! (when|while) (i |she |he )?(fell|fall|falling|tripped|slipped|gardening|lifting|cleaning|exercising))"
+    r"(?! (badly |quite badly |accidentally )?on (some |the |a )?(broken )?(glass|tin|can|edge|corner|paper|fence|wire|bramble))"
     r"(?! (in|on|at) (the|a|my) (garden|gym|fall|kitchen|stairs))",
     r"\bself ?harm",
     r"\b(tired|sick) of (living|being alive|life)\b",
@@ -333,6 +334,29 @@ _CRISIS_EXTRA = [
     r"\b(buy|order|get hold of|get)\b( \w+){0,4} (sleeping (pills|tablets)|sleepers|paracetamol|painkillers|codeine|tramadol|opioids|"
     r"barbiturates)\b( \w+){0,3} (online )?without (a )?prescription\b"
     r"|\bmore than a (normal|usual|regular) (packet|box|pack|prescription)\b",
+    # val9 round
+    r"\b(bought|buying|buy|got|getting)\b( \w+){0,3} (paracetamol|painkillers|tablets|pills|sleeping pills|codeine|aspirin)\b"
+    r"( \w+){0,3} (from )?(different|several|a few|few|two|three|four|five|lots of) (shops|chemists|pharmacies|supermarkets|places)\b",
+    r"\b(would|will|could) it (go|be|happen|be over) (faster|quicker|sooner)\b"
+    r"|\bhow long (till|until|before|does it take (till|until|before)) (it is|its|i am|im) (over|gone|dead|all over)\b",
+    r"\b(not|no) (looking|wanting|want) to be talked out of it\b|\bdo not (try to )?talk me out of it\b",
+    r"\buntil (we|i|you|they) decide otherwise\b",
+    r"\b(looking up|looked up|look up|checking|checked|googling|googled|searching|searched) how (high|tall|deep|far down)\b",
+    r"\b(a )?future (i am|im) not (planning|going|expecting|intending|hoping) (to be|on being) (in|around|part of|here for)\b",
+    r"\bbetter off with (the|my) (insurance|life insurance|payout|pension)\b|\b(policy|insurance) (only )?pays out after\b",
+    r"\bhow many (\w+ ){0,3}would (actually |really )?(do something|do it|do the job|be enough|finish (me|it))\b",
+    r"\bwould (a load|a lot|loads|a bunch|all|the whole (box|packet|pack|bottle)) of (\w+ ){0,2}be enough\b",
+    r"\b(saved|saving|stockpiled|stored|kept|put by) (up )?(about |nearly |over )?(a|one|two|three|four|six|\d+|several|a few) "
+    r"(months?|weeks?) (of|worth of)\b(?!.*\b(holiday|travel|trip|cruise|abroad|shortage|running out)\b)"
+    r"|\bnot for the pain\b",
+    r"\bso they (do not|dont|will not|wont) (ring|call|phone|write|text|chase)( \w+){0,3} after\b",
+    r"\b(hose|hosepipe)\b( \w+){0,6} (tape|taped|exhaust)\b|\b(taped|exhaust)\b( \w+){0,6} (hose|hosepipe)\b",
+    r"\b(a|one|my) last look at the (sea|view|world|hills|sky|stars)\b",
+    r"\b(one last|my last|final) (scan|dexa)\b.*\b(do not|dont) (really )?need the results\b",
+    r"\bhelp (her|him|me|them) (to )?(finish it|finish it all|end it|go)\b(?! (to|for|with|back|home|out|up|down|shopping))",
+    r"\bhow long does it take from (the|your|my|a) wrists?\b",
+    r"\b(written|wrote|writing) (\w+ )?(letters?|notes?) (to|for) (each of us|each of them|all of us|everyone|the kids|the family)\b"
+    r".*\b(stopped|stopping|stops|refusing|refuses) (her|his|my|taking|all)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -415,6 +439,16 @@ _URGENT_EXTRA = [
     r"\blegs? (keep |keeps |kept )?(giving way|gave way|give way|buckling|buckled)\b",
     r"\bbone (is )?(pushing|poking|sticking|coming) (against|through|out of|out through) (the |her |his |my )?skin\b",
     r"\b(wrist|arm|leg|ankle|hip|collarbone|shin) (just )?(snapped|cracked)\b(?! (years|months) ago)",
+    # val9 round
+    r"\b(hit|banged|bumped|cracked) (her|his|my|their) head\b.*\b(slurred|slurring|confused|drowsy|vomiting|being sick|"
+    r"threw up|knocked out|passed out|not making sense|cannot remember|blacked out|unconscious)\b",
+    r"\b(threw up|throwing up|vomited|vomiting|sick) (up )?(something dark|blood|black|coffee grounds)\b"
+    r"|\b(black|tarry) (stool|stools|poo|poop)\b",
+    r"\bbleeding (will not|wont|does not|doesnt|would not|is not|isnt) (stop|stopping)\b",
+    r"\bcracked something\b(?! (years|months) ago)",
+    r"\b(stuck|been|lying|lain) on the (\w+ )?floor (since|for|all)\b",
+    r"\b(wrist|arm|ankle|leg|shoulder|finger|hip|elbow) (s |is |looks )?(a )?(funny|weird|odd|strange|wrong|bad) (shape|angle)\b",
+    r"\b(leg|foot) (is |looks )?(shorter|turned out|twisted out|pointing (out|outwards|the wrong way))\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -456,6 +490,11 @@ _OVERDOSE = [
     r"neighbour|neighbor|friend|hubby|wifey|father in law|mother in law)( s|s)? (pills|tablets|meds|medicine|ones)( too)? "
     r"(by mistake|accidentally|by accident)\b",
     r"\b(chewed|bitten|bit) (open |into |through )?(a |the |my |her |his )?(blister|strip|packet|pack|bottle|box)\b",
+    # val9 round
+    r"\b(took|taken|swallowed|had) (his|her|my|the|their) (whole|entire) (bottle|box|pack|packet|strip|tub|supply)\b",
+    r"\b(took|taken|swallowed|had) another (\d+|two|three|four|one|couple|few)\b",
+    r"\b(took|taken|swallowed|had) \d+ (\w+ )?(ibuprofen|naproxen|paracetamol|aspirin|codeine|co codamol|tramadol)\b"
+    r".*\b(not meant to|should not|shouldnt|not supposed to) (mix|take)\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -608,12 +647,12 @@ _UNHARMED = re.compile(
     r"(got|jumped|was) (straight |right )?back up|no fracture|no break|nothing was broken|"
     r"(x ray|xray|scan|scans) (was |were |came back )?(clear|normal|fine)|no pain|got (up|myself up|himself up|herself up) fine|"
     r"(got|picked) (himself|herself|myself) (up|back up)|nothing hurts|got up (on|by) (my|her|his) own|"
-    r"walking (fine|normally|ok|okay)|no (real )?swelling)\b"
+    r"walking (fine|normally|ok|okay)|no (real )?swelling|(pride|ego) bruised|nothing else (hurt|broken|damaged)?)\b"
 )
 _STILL_HURT = re.compile(
     r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|\bhelp (me|him|her|us)\b|"
     r"\b(please|for|get|need|needs|needed|getting) help\b|(?<!nothing )(?<!not )hurts|hurting|"
-    r"painful|(?<!no )pain|swollen|(?<!no )(?<!no real )swelling|bleeding|agony|on the floor|ambulance|looks wrong|deformed|numb\b"
+    r"painful|(?<!no )pain|swollen|(?<!no )(?<!no real )swelling|bleeding|agony|on the (\w+ )?floor|stuck|ambulance|looks wrong|deformed|numb\b"
 )
 
 

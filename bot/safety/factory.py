@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.safety._detector import SafetyDetector
+from bot.safety._dose import DEFAULT_DOSE_CUES, DoseCues
 from bot.safety._gate import AlarmGate
 from bot.safety._language import LanguageGuesser
 from bot.safety._lexicon import DEFAULT_LEXICON, Lexicon
@@ -27,6 +28,7 @@ def build_safety_detector(
     ordinary: Iterable[str] = (),
     bank: Path = DEFAULT_BANK,
     lexicon: Path = DEFAULT_LEXICON,
+    dose_cues: Path = DEFAULT_DOSE_CUES,
     threads: int = 1,
 ) -> SafetyDetector:
     """Return a detector with the rules, the other-language phrases and, if ``semantic``, the model."""
@@ -39,7 +41,10 @@ def build_safety_detector(
         return (analysis.corrected, analysis.spelled)
 
     lexical = SafetyDetector(
-        canonical_forms, LanguageGuesser(normalizer.english_words), Lexicon.load(lexicon)
+        canonical_forms,
+        LanguageGuesser(normalizer.english_words),
+        Lexicon.load(lexicon),
+        dose_cues=DoseCues.load(dose_cues),
     )
     if not semantic:
         return lexical
@@ -51,4 +56,11 @@ def build_safety_detector(
     missed = [t for t, v in zip(alarms, lexical.assess_many(alarms), strict=True) if v.kind is None]
     gate = AlarmGate.fit(alarms, calm, must_pass=missed)
     logger.info("safety model loaded seconds=%.2f", time.perf_counter() - started)
-    return SafetyDetector(lexical._canonical_forms, lexical.guesser, lexical.lexicon, index, gate)
+    return SafetyDetector(
+        lexical._canonical_forms,
+        lexical.guesser,
+        lexical.lexicon,
+        index,
+        gate,
+        dose_cues=lexical.dose_cues,
+    )

@@ -173,6 +173,21 @@ def test_a_dose_question_keeps_the_dose_refusal(conversation: Conversation) -> N
     assert answered(outcome).intent == "medication_dose"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "threw up about 20 mins after my letrozole, do I take another one?",
+        "my partner's tablets got mixed up with mine, can I take mine later than usual today",
+        "ran out of anastrozole til tuesday, should i stretch the last 2 by halving them",
+    ],
+)
+def test_a_dose_question_too_far_from_any_example_still_gets_the_dose_refusal(
+    conversation: Conversation, question: str
+) -> None:
+    outcome = conversation.respond(question, UserContext())
+    assert answered(outcome).intent == "medication_dose", question
+
+
 # -- introductions --------------------------------------------------------------------------------------
 
 

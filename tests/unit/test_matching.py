@@ -171,7 +171,7 @@ PHRASINGS: list[tuple[str, str]] = [
     ("i forgot to take my letrozole yesterday should i take two today", "medication_dose"),
     ("what dose of anastrozole is right for me", "medication_dose"),
     ("i just fell down the stairs and my hip is agony", "urgent_symptoms"),
-    ("i dont want to be alive anymore", "crisis"),
+    ("honestly i dont want to be alive anymore", "crisis"),
 ]
 
 OUT_OF_SCOPE = [

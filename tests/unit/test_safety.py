@@ -20,6 +20,7 @@ from bot.matching import Matcher
 from bot.safety import CRISIS, URGENT, LanguageGuesser, Lexicon, RuleHit, rule_hit, without_idioms
 from bot.safety._check import check_safety_data, check_safety_lines
 from bot.safety._detector import LONG_MESSAGE_WORDS, MAX_PASSAGES, SafetyDetector, SafetyVerdict, _passages
+from bot.safety._dose import DoseCueError, DoseCues
 from bot.safety._gate import AlarmGate
 from bot.safety._lexicon import LexiconError
 from bot.safety._rules import PatternList
@@ -158,6 +159,20 @@ def hit_of(text: str) -> RuleHit | None:
             URGENT,
             "overdose",
         ),
+        ("got codeine from three different chemists this week so no one would notice", CRISIS, "crisis"),
+        ("if i stop taking everything, how long until it's over", CRISIS, "crisis"),
+        ("i've been googling how high the bridge on the bypass is", CRISIS, "crisis"),
+        ("they'd be better off with the life insurance, it pays out after two years", CRISIS, "crisis"),
+        ("how many letrozole would do the job", CRISIS, "crisis"),
+        ("i've got three months of my sleeping tablets put by. not for the pain", CRISIS, "crisis"),
+        ("dad sat in the garage with a hosepipe and tape on the exhaust last night", CRISIS, "crisis"),
+        ("she keeps asking me to help her finish it", CRISIS, "crisis"),
+        ("my uncle banged his head on the bath and now he's slurring and confused", URGENT, "injury"),
+        ("mum threw up blood this morning after all those painkillers", URGENT, "injury"),
+        ("cut my hand on the tin lid and the bleeding won't stop", URGENT, "injury"),
+        ("her ankle is a funny shape since she tripped on the kerb", URGENT, "injury"),
+        ("he took his whole box of anastrozole thinking it was vitamins", URGENT, "overdose"),
+        ("took my adex and then took another 2 because i forgot", URGENT, "overdose"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -231,6 +246,9 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "my mum has fallen in love with aqua aerobics, is swimming good for bones",
         "had a little fall on the grass, got up on my own, nothing hurts",
         "dropped a tin on my foot, walking fine, no real swelling",
+        "cut myself on some broken glass doing the washing up, just a plaster needed",
+        "the deckchair gave way under me, bum bruised, pride bruised, nothing else",
+        "helped mum sort out her pill box, she's saved up a few weeks of tablets for the cruise",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -345,6 +363,9 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("fr", "de quelle hauteur faut-il tomber pour que ce soit fatal ?", CRISIS),
         ("ru", "сколько таблеток надо выпить, чтобы уснуть и не проснуться", CRISIS),
         ("pl", "tata wziął podwójną dawkę wszystkich leków", URGENT),
+        ("ru", "коплю снотворное, уже почти хватит", CRISIS),
+        ("de", "Opa liegt im Bad, ein Bein ist kürzer und nach außen gedreht", URGENT),
+        ("pl", "mama nie może stanąć na nogę, kostka jest krzywa", URGENT),
         # Nothing broken is not all right when she cannot get up.
         ("es", "me caí en la cocina, nada roto pero no puedo levantarme", URGENT),
     ],
@@ -565,6 +586,81 @@ def test_a_dose_question_is_one_the_model_puts_nearer_dose_questions_than_anythi
     alarm = SafetyVerdict(URGENT, "overdose", "es", "semantic", scores=scores(calm=0.90, dose=0.91))
     assert not alarm.dose_question
     assert not SafetyVerdict(None, language="es").dose_question
+
+
+# -- dose cues -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "threw up about half an hour after taking my Arimidex, should I take another one?",
+        "forgot my letrozole yesterday, do I take 2 today to catch up?",
+        "Mum has trouble swallowing, can her letrozole tablet be crushed into yogurt?",
+        "skipped my adex over the weekend because I was away, do i double up monday",
+        "doc said 1mg but im only 45kg, can i just take half",
+        "flying to australia next month, how do i time my letrozole with the time difference",
+        "can i take my pill every 36 hours instead of 24 to stretch my supply",
+        "my alendronic acid is every monday but i forgot, can i do it wednesday instead",
+        "thinking of dropping adex from 1mg a week to 0.5, should i just do it",
+    ],
+)
+def test_english_dose_questions_are_told_by_their_words(text: str) -> None:
+    verdict = LEXICAL.safety_detector.assess(text)
+    assert verdict.kind is None and verdict.dose_cue and verdict.dose_question, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is prolia without insurance",
+        "how much calcium is in oat milk vs cow's milk",
+        "Moving to Canada and my letrozole runs out in 6 weeks. How do I keep my DEXA schedule going?",
+        "is it true that denosumab can cause jaw problems? I've got some dental work coming up",
+        "the anastrozole is crushing my libido, any way round that",
+        "could the reminders come once a week instead of every day? I'm on exemestane",
+        "I walk the dog every day and do pilates twice a week, I'm on letrozole. Anything else to do?",
+        "can i take half an hour off work for my dexa",  # a cue with no medicine named
+    ],
+)
+def test_ordinary_questions_with_dose_like_words_are_not_dose_questions(text: str) -> None:
+    assert not LEXICAL.safety_detector.assess(text).dose_cue, text
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Se me olvidó el anastrozol ayer, ¿hoy me tomo dos o sigo normal?"),
+        ("fr", "l'acide alendronique, je peux le prendre le soir au coucher plutôt qu'à jeun le matin ?"),
+        ("de", "kann ich die anastrozol dosis halbieren wegen der gelenkschmerzen?"),
+        ("ru", "врач сказал adex 0.5 два раза в неделю, можно разбить на 0.25 четыре раза?"),
+        ("pl", "Zapomniałam wczoraj wziąć letrozol, dziś wziąć dwie?"),
+        ("uk", "Забула вчора випити летрозол, сьогодні випити дві?"),
+    ],
+)
+def test_dose_questions_in_other_languages_are_told_by_their_words(language: str, text: str) -> None:
+    cues = LEXICAL.safety_detector.dose_cues
+    assert cues is not None and cues.asks_about_dose(language, [text]), text
+    assert not cues.asks_about_dose(language, ["¿cada cuánto me toca la densitometría?"])
+
+
+def test_the_dose_cues_file_is_checked(tmp_path: Path) -> None:
+    cues = tmp_path / "cues.yaml"
+    cues.write_text("en:\n  cue: [take two]\n")
+    with pytest.raises(DoseCueError, match="needs exactly medicine and cue"):
+        DoseCues.load(cues)
+    cues.write_text("en:\n  medicine: [pills]\n  cue: ['(take']\n")
+    with pytest.raises(DoseCueError, match="en/cue"):
+        DoseCues.load(cues)
+    cues.write_text("en:\n  medicine: [pills]\n  cue: [take two]\n")
+    problems = check_safety_data(dose_cues=cues)
+    assert f"{cues.name}: no dose cues for 'es'" in problems
+    assert not any("no dose cues for 'en'" in p for p in problems)
+
+
+def test_a_dose_cue_makes_no_alarm_a_dose_question() -> None:
+    assert SafetyVerdict(None, language="en", dose_cue=True).dose_question
+    assert not SafetyVerdict(URGENT, "overdose", "en", "rules", dose_cue=True).dose_question
 
 
 class WaitingEmbedder(KeywordEmbedder):
