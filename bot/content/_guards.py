@@ -116,7 +116,7 @@ def renderings(renderer: Renderer, knowledge: KnowledgeBase, intent: Intent) -> 
             for medicine in medicines:
                 for scan_date in (None, SAVED_SCAN_DATE):
                     # Safety replies also vary by what happened and by a known, unknown or fallback country.
-                    reasons = (None, "injury", "overdose") if intent.kind == "safety" else (None,)
+                    reasons = (None, "injury", "overdose", "pet") if intent.kind == "safety" else (None,)
                     contact_options = (
                         (None, KNOWN_CONTACTS, FALLBACK_CONTACTS)
                         if intent.kind == "safety"

@@ -39,7 +39,7 @@ class AnswerContext:
     scan_date: str | None = None
     contacts: EmergencyContacts | None = None
     content_version: str = ""
-    reason: str | None = None  # for the urgent reply: "overdose" or "injury"
+    reason: str | None = None  # for the urgent reply: "overdose", "pet" or "injury"
 
     def variables(self) -> dict[str, Any]:
         return {

@@ -22,7 +22,7 @@ from bot.safety._semantic import (
 
 # Every language's lines, and the only placeholders they may use.
 SAFETY_LINE_KEYS = frozenset(
-    {"crisis", "crisis_call", "urgent", "injury", "overdose", "bot", "english_only", "dose"}
+    {"crisis", "crisis_call", "urgent", "injury", "overdose", "pet", "bot", "english_only", "dose"}
 )
 PLACEHOLDERS = frozenset({"emergency", "crisis", "poison"})
 MIN_COUNTRIES = 40

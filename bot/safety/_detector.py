@@ -54,7 +54,7 @@ class SafetyVerdict:
     """What the safety layer decided about one message."""
 
     kind: str | None  # "crisis", "urgent" or None
-    reason: str | None = None  # "crisis", "weak_crisis", "overdose", "injury", "semantic"
+    reason: str | None = None  # "crisis", "weak_crisis", "overdose", "pet", "injury", "semantic"
     language: str = ENGLISH
     layer: str | None = None  # the layer that raised the alarm
     ambiguous: bool = False  # no alarm, but add a line on what to do in an emergency
@@ -234,15 +234,18 @@ class SafetyDetector:
                 if hit is not None:
                     layer = "rules"
                     break
-        if hit is None and "lexicon" in self.layers and language != ENGLISH:
-            hit = self.lexicon.hit(language, text)
-            layer = "lexicon" if hit else None
+        if "lexicon" in self.layers and language != ENGLISH and (hit is None or hit.kind == URGENT):
+            # An English word in another language ("overdose fatal") can raise the urgent rule where the
+            # language's own phrases read a crisis: the crisis wins.
+            other = self.lexicon.hit(language, text)
+            if other is not None and (hit is None or other.kind == CRISIS):
+                hit, layer = other, "lexicon"
         if hit is None:
             dose_cue = self.dose_cues is not None and self.dose_cues.asks_about_dose(
                 language, forms if language == ENGLISH else (text,)
             )
             return SafetyVerdict(None, language=language, dose_cue=dose_cue)
-        if hit.reason == "overdose" and self._nothing_swallowed(text):
+        if hit.reason in ("overdose", "pet") and self._nothing_swallowed(text):
             return SafetyVerdict(None, language=language, ambiguous=True)
         return SafetyVerdict(hit.kind, hit.reason, language, layer)
 

@@ -19,7 +19,9 @@ _FALL_KINDS = ("unharmed", "still_hurt")
 # Optional per language: what is taken out before the phrases are read, as the English idioms are ("no pienso
 # hacerme daño" says the opposite of "hacerme daño").
 _IDIOMS = "idioms"
-_OPTIONAL = (*_FALL_KINDS, _IDIOMS)
+# Optional per language: a pet that ate its owner's tablets (the urgent reply sends them to a vet).
+_PET = "pet"
+_OPTIONAL = (*_FALL_KINDS, _IDIOMS, _PET)
 
 
 class LexiconError(ValueError):
@@ -78,6 +80,9 @@ class Lexicon:
         folded = self._without_idioms(compiled, fold(text))
         if compiled["crisis"].search(folded):
             return RuleHit(CRISIS, "crisis")
+        pet = compiled.get(_PET)
+        if pet is not None and pet.search(folded):
+            return RuleHit(URGENT, "pet")
         if compiled["overdose"].search(folded):
             return RuleHit(URGENT, "overdose")
         if compiled["urgent"].search(folded) and not self._unharmed(compiled, folded):

@@ -20,7 +20,7 @@ class RuleHit:
     """A rule's finding: the alarm kind and, for urgent ones, what sort of emergency."""
 
     kind: str  # CRISIS or URGENT
-    reason: str  # "crisis", "weak_crisis", "overdose", "injury"
+    reason: str  # "crisis", "weak_crisis", "overdose", "pet", "injury"
 
 
 # Said by someone who has finished their course of tablets, "i won't be needing them" is good news.
@@ -357,6 +357,19 @@ _CRISIS_EXTRA = [
     r"\bhow long does it take from (the|your|my|a) wrists?\b",
     r"\b(written|wrote|writing) (\w+ )?(letters?|notes?) (to|for) (each of us|each of them|all of us|everyone|the kids|the family)\b"
     r".*\b(stopped|stopping|stops|refusing|refuses) (her|his|my|taking|all)\b",
+    # val10 round
+    r"\b(would not|wouldnt|would nt) (really )?mind (if i )?(not|never) (waking|wake) up\b",
+    r"\bhow many\b( \w+){0,5} (would it take|does it take|would you need|do you need|would i need) to (actually |really )?"
+    r"(stop|kill|end|finish)\b",
+    r"\bhow much (\w+ ){0,3}would (it take to )?kill (a person|someone|somebody|me|you|a human)\b|\boverdose on\b( \w+){0,4} on purpose\b",
+    r"\bwould (anyone|anybody) (even |actually |really )?(notice|care|miss me)\b",
+    r"\b(picked|chosen|chose|set|settled on) a date\b(?! (for|to|with|that)\b)",
+    r"\b(fall|jump|overdose|crash)\b( \w+){0,3} would solve (a lot of|all|everything|my|most)\b",
+    r"\bhow (long|quickly|fast) (it takes|does it take|would it take) to (drown|bleed out|freeze to death|suffocate)\b",
+    r"\bburden\b.*\b(gun|guns|rifle|shotgun|gun cabinet)\b|\b(gun|guns|rifle|shotgun|gun cabinet)\b.*\bburden\b",
+    r"\b(count|check|notice|know about) (your|my|the) (tablets|pills)\b( \w+){0,3} after (you|i|someone) (die|dies|am gone|are gone)\b",
+    r"\bneed to (know|no) (the (number|numbr)|how many|exactly how many|exactly how much)\b",
+    r"\b(kept|keeping|saved|saving|stored|storing|hoarded|hoarding)\b.*\bin case i (decide|need to|want to|change my mind)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -449,6 +462,13 @@ _URGENT_EXTRA = [
     r"\b(stuck|been|lying|lain) on the (\w+ )?floor (since|for|all)\b",
     r"\b(wrist|arm|ankle|leg|shoulder|finger|hip|elbow) (s |is |looks )?(a )?(funny|weird|odd|strange|wrong|bad) (shape|angle)\b",
     r"\b(leg|foot) (is |looks )?(shorter|turned out|twisted out|pointing (out|outwards|the wrong way))\b",
+    # val10 round
+    r"\b(bleeding|bled|nosebleed|nose bleed|bleed)\b( \w+){0,4} (for|over) (over |more than |nearly |almost |about )?"
+    r"(\d+|an|half an|two|three|forty|thirty|twenty) (minutes|mins|hours?)\b",
+    r"\bsoaked (through )?(\w+ ){0,3}(tea towels|towels|tissues|dressings?|bandages?|flannels?)\b"
+    r"|\bbleeding through (the|her|his|my) (dressing|bandage|plaster)\b",
+    r"\b(like|looked like|looks like) coffee grounds\b|\b(coughing|coughed|cough) up blood\b",
+    r"\b(forgot|forgetting)( \w+){0,2} (and )?(took|taken|had) another\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -495,6 +515,17 @@ _OVERDOSE = [
     r"\b(took|taken|swallowed|had) another (\d+|two|three|four|one|couple|few)\b",
     r"\b(took|taken|swallowed|had) \d+ (\w+ )?(ibuprofen|naproxen|paracetamol|aspirin|codeine|co codamol|tramadol)\b"
     r".*\b(not meant to|should not|shouldnt|not supposed to) (mix|take)\b",
+]
+
+# A pet that ate its owner's tablets needs a vet, not the owner's poison centre: the urgent reply says so.
+_PETS = (
+    r"(dog|dogs|puppy|pup|cat|cats|kitten|pet|spaniel|labrador|lab|terrier|collie|retriever|poodle|dachshund|beagle|"
+    r"pug|jack russell|staffie|greyhound|whippet|rabbit|ferret|budgie|parrot|hamster|guinea pig)"
+)
+_PET = [
+    rf"\b{_PETS}\b( \w+){{0,10}} (ate|eaten|has eaten|chewed|chewing|chewed up|swallowed|has swallowed|got into|"
+    r"licked|scoffed|wolfed|munched|gobbled)\b( \w+){0,8} "
+    r"(pills?|tablets?|blister|strip|packet|pack|box|bottle|medicine|meds|capsules?|anastrozole|letrozole|exemestane|one|some)\b",
 ]
 
 # Questions about risk, fear, the future or the past are not emergencies: "will I break a bone?", "I broke
@@ -627,6 +658,7 @@ class PatternList:
 _CRISIS_RE = PatternList([*_CRISIS, *_CRISIS_EXTRA])
 _URGENT_RE = PatternList([*_URGENT, *_URGENT_EXTRA])
 _OVERDOSE_RE = PatternList(_OVERDOSE)
+_PET_RE = PatternList(_PET)
 
 
 def without_idioms(canonical_text: str) -> str:
@@ -676,7 +708,10 @@ def rule_hit(canonical_text: str) -> RuleHit | None:
     crisis = _CRISIS_RE.search(text)
     if crisis is not None and not (_WEAK_CRISIS.fullmatch(crisis.group(0)) and _URGENT_RE.found_in(text)):
         return RuleHit(CRISIS, "weak_crisis" if _WEAK_CRISIS.fullmatch(crisis.group(0)) else "crisis")
-    if _OVERDOSE_RE.found_in(text) and is_about_now(_ASKING_ABOUT_IT.sub(" ", text.replace("if ", ""))):
+    asked_now = is_about_now(_ASKING_ABOUT_IT.sub(" ", text.replace("if ", "")))
+    if _PET_RE.found_in(text) and asked_now:
+        return RuleHit(URGENT, "pet")
+    if _OVERDOSE_RE.found_in(text) and asked_now:
         return RuleHit(URGENT, "overdose")
     if _URGENT_RE.found_in(text) and is_about_now(text) and not unharmed(canonical_text):
         return RuleHit(URGENT, "injury")

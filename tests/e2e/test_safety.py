@@ -53,6 +53,19 @@ async def test_an_overdose_goes_to_the_emergency_and_poison_route_not_the_dose_g
     assert "advice on doses" not in reply
 
 
+async def test_a_pet_that_ate_tablets_is_sent_to_a_vet_with_the_number_for_people_too(
+    harness: Harness,
+) -> None:
+    await harness.consent()
+    await harness.say("/timezone America/Chicago")
+    reply = first_text(await harness.say("my spaniel chewed through a strip of my letrozole, he's 12kg"))
+    assert reply.startswith("Please call a vet now")
+    assert "911" in reply and URGENT not in reply and "advice on doses" not in reply
+    # In another language: the line in that language, then the English reply.
+    spanish = first_text(await harness.say("mi perro se ha comido dos pastillas de anastrozol"))
+    assert spanish.startswith("Llama ahora a un veterinario") and "Please call a vet now" in spanish
+
+
 @pytest.mark.parametrize(
     "message",
     [

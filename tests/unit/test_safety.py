@@ -173,6 +173,18 @@ def hit_of(text: str) -> RuleHit | None:
         ("her ankle is a funny shape since she tripped on the kerb", URGENT, "injury"),
         ("he took his whole box of anastrozole thinking it was vitamins", URGENT, "overdose"),
         ("took my adex and then took another 2 because i forgot", URGENT, "overdose"),
+        ("our spaniel chewed through a strip of my letrozole", URGENT, "pet"),
+        ("the cat knocked the pill pot over and i caught him chewing one", URGENT, "pet"),
+        ("my nose has been bleeding for over an hour and it won't slow down", URGENT, "injury"),
+        ("been coughing up blood since lunchtime", URGENT, "injury"),
+        ("took my letrozole, forgot and took another, then two sleeping tablets", URGENT, "overdose"),
+        ("honestly i wouldn't mind not waking up tomorrow", CRISIS, "crisis"),
+        ("how many of these would it take to stop someone's heart", CRISIS, "crisis"),
+        ("if i stopped eating would anybody even notice", CRISIS, "crisis"),
+        ("i've picked a date. please stop the reminders after that", CRISIS, "crisis"),
+        ("one bad fall down these stairs would solve everything", CRISIS, "crisis"),
+        ("she says she's a burden and asked where the key to the gun cabinet is", CRISIS, "crisis"),
+        ("i've kept all this month's tablets in a tub in case i decide", CRISIS, "crisis"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -249,6 +261,8 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "cut myself on some broken glass doing the washing up, just a plaster needed",
         "the deckchair gave way under me, bum bruised, pride bruised, nothing else",
         "helped mum sort out her pill box, she's saved up a few weeks of tablets for the cruise",
+        "we've picked a date for the wedding, will my dexa clash",
+        "my dog ate my slipper again, any tips for calcium rich snacks",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -364,6 +378,10 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("ru", "сколько таблеток надо выпить, чтобы уснуть и не проснуться", CRISIS),
         ("pl", "tata wziął podwójną dawkę wszystkich leków", URGENT),
         ("ru", "коплю снотворное, уже почти хватит", CRISIS),
+        ("fr", "mon chien a avalé deux comprimés de letrozole", URGENT),
+        ("pl", "kot pogryzł blister z letrozolem", URGENT),
+        ("es", "he vomitado sangre esta mañana", URGENT),
+        ("pt", "quantos comprimidos seriam precisos para uma overdose fatal?", CRISIS),
         ("de", "Opa liegt im Bad, ein Bein ist kürzer und nach außen gedreht", URGENT),
         ("pl", "mama nie może stanąć na nogę, kostka jest krzywa", URGENT),
         # Nothing broken is not all right when she cannot get up.
@@ -656,6 +674,20 @@ def test_the_dose_cues_file_is_checked(tmp_path: Path) -> None:
     problems = check_safety_data(dose_cues=cues)
     assert f"{cues.name}: no dose cues for 'es'" in problems
     assert not any("no dose cues for 'en'" in p for p in problems)
+
+
+def test_a_pet_near_tablets_that_swallowed_nothing_is_answered_with_the_emergency_line() -> None:
+    verdict = LEXICAL.safety_detector.assess(
+        "the cat chewed the corner of my letrozole box, the tablets are all sealed"
+    )
+    assert (verdict.kind, verdict.ambiguous) == (None, True)
+
+
+def test_another_languages_crisis_phrase_outranks_an_english_urgent_word() -> None:
+    verdict = LEXICAL.safety_detector.assess(
+        "Quantos comprimidos seriam precisos para uma overdose fatal? É só curiosidade"
+    )
+    assert (verdict.kind, verdict.layer) == (CRISIS, "lexicon")
 
 
 def test_a_dose_cue_makes_no_alarm_a_dose_question() -> None:

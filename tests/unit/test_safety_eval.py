@@ -2,7 +2,7 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val9, tuning sets written fresh (each by someone
+(used for choosing margins). It does not yet hold on val2 to val10, tuning sets written fresh (each by someone
 who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the seven
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
@@ -33,6 +33,7 @@ SAFETY_SETS = (
     "safety_val7.tsv",
     "safety_val8.tsv",
     "safety_val9.tsv",
+    "safety_val10.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -83,14 +84,15 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
         ("safety_val6.tsv", 0.994, 0.994, 0.005),
         ("safety_val7.tsv", 1.0, 1.0, 0.027),
         ("safety_val8.tsv", 1.0, 1.0, 0.044),
-        ("safety_val9.tsv", 0.979, 0.974, 0.005),
+        ("safety_val9.tsv", 1.0, 1.0, 0.005),
+        ("safety_val10.tsv", 0.994, 0.994, 0.014),
         ("safety_holdout.tsv", 0.981, 0.981, 0.043),
         ("safety_holdout2.tsv", 0.947, 0.940, 0.028),
         ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
-        ("safety_holdout4.tsv", 0.938, 0.922, 0.058),
+        ("safety_holdout4.tsv", 0.938, 0.928, 0.058),
         ("safety_holdout5.tsv", 0.896, 0.891, 0.035),
         ("safety_holdout6.tsv", 0.933, 0.922, 0.018),
-        ("safety_holdout7.tsv", 0.871, 0.851, 0.040),
+        ("safety_holdout7.tsv", 0.876, 0.855, 0.040),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
