@@ -370,6 +370,22 @@ _CRISIS_EXTRA = [
     r"\b(count|check|notice|know about) (your|my|the) (tablets|pills)\b( \w+){0,3} after (you|i|someone) (die|dies|am gone|are gone)\b",
     r"\bneed to (know|no) (the (number|numbr)|how many|exactly how many|exactly how much)\b",
     r"\b(kept|keeping|saved|saving|stored|storing|hoarded|hoarding)\b.*\bin case i (decide|need to|want to|change my mind)\b",
+    # val11 round
+    r"\b(collected|collecting|gathered|gathering|hidden|hiding|stored|storing)\b( \w+){0,3} (sleeping tablets|sleeping pills|tablets|pills)\b"
+    r"( \w+){0,6} (under|in) (the|her|his|my) (pillow|mattress|bed)\b",
+    r"\b(put|counted|lined|tipped|emptied) (out )?(all )?(the |my )?(\w+ )?(tablets|pills)\b( \w+){0,5} (into|in|on) (one|a) (jar|pot|pile|bowl|cup|row)\b"
+    r".*\b(looking at them|not done anything yet|have not done anything|havent done anything)\b",
+    r"\b(will|going to|want to|just|i will) sleep and (not|never) wake\b",
+    r"\baffairs in order\b.*\b(gave|given|rehomed|giving)\b|\bif (you|i|someone) (take|took|takes) (a lot|loads|lots|all|a bunch) of them\b",
+    r"\b(hold|holding|held)\b( \w+){0,2} (the|a|my|his|her) (pistol|gun|rifle|shotgun|revolver)\b( \w+){0,4} (to see|see how|how it feels|against|to my head)\b",
+    r"\b(would|will|d) be better without me\b",
+    r"\b(looked up|looking up|checked|googled|searched) the (height|drop) of\b",
+    r"\b(took|taken|swallowed)\b.*\b(pills|tablets)\b.*\b(do not|dont) tell (her|him|anyone|mum|mom|dad|my)\b",
+    r"\bone last time\b.*\b(will not|wont|would not|is not|isnt) (be )?coming back\b|\breading about (ending it|suicide|killing (her|him|my)self)\b",
+    r"\bso (nobody|no one|noone) (has|have|will have|would have) to (worry|deal with|sort|do|clear) (\w+ )?after\b",
+    r"\bwhoever finds me\b|\b(pills|tablets) are (ready|lined up|counted out|all counted)\b",
+    r"^(?=.*\b(passwords|deeds|a note for|notes? for|letters? (for|to) (my|the|each)|affairs in order)\b)"
+    r"(?=.*\b(will not|wont|do not|dont) need (the |my |any |these )?(\w+ )?(reminders?|scans?|dexa|appointments?)\b)",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -469,6 +485,16 @@ _URGENT_EXTRA = [
     r"|\bbleeding through (the|her|his|my) (dressing|bandage|plaster)\b",
     r"\b(like|looked like|looks like) coffee grounds\b|\b(coughing|coughed|cough) up blood\b",
     r"\b(forgot|forgetting)( \w+){0,2} (and )?(took|taken|had) another\b",
+    # val11 round
+    r"\b(sticking|poking|pushing) (up|out) under the skin\b",
+    r"\b(step|kink|bend|dent) in (it|my shin|his shin|her shin|the bone|the shin)\b"
+    r"|\b(foot|feet|hand|leg|toes|fingers) (has |have |is |are |s )?(gone |going |turned )?(cold and (pale|white|blue)|(pale|white|blue) and cold)\b",
+    r"\b(wrist|ankle|arm|hip|knee|foot|hand|leg|elbow|shoulder) (is |s |has gone |went )?(huge|massive|twice the size|enormous)\b"
+    r"|\b(huge|swollen|massive) and (purple|black|blue)\b",
+    r"^(?!.*\b(anxiety|anxious|panic|panicky|nerves|nervous|stress|stressed)\b).*"
+    r"(\bchest (pains?|tightness)\b|\bchest (is |feels |feeling |going |gone )?tight\b)",
+    r"\b(pooped|pooed|wet|soiled|peed) (my ?self|herself|himself)\b( \w+){0,3} without (feeling|noticing|knowing|realising|realizing)\b",
+    r"\b(shaped like|looks like|gone like|bent like) a (fork|dinner fork|banana)\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -513,6 +539,9 @@ _OVERDOSE = [
     # val9 round
     r"\b(took|taken|swallowed|had) (his|her|my|the|their) (whole|entire) (bottle|box|pack|packet|strip|tub|supply)\b",
     r"\b(took|taken|swallowed|had) another (\d+|two|three|four|one|couple|few)\b",
+    r"\b(took|taken|swallowed|had) (three|four|five|six|seven|eight|nine|ten|[3-9]|\d\d+) (anastrozole|letrozole|exemestane)\b"
+    r"|\binjected (double|twice|two doses)\b"
+    r"|\b(misread|misunderstood|misreading|misread) the (label|box|instructions|prescription|leaflet|dose)\b",
     r"\b(took|taken|swallowed|had) \d+ (\w+ )?(ibuprofen|naproxen|paracetamol|aspirin|codeine|co codamol|tramadol)\b"
     r".*\b(not meant to|should not|shouldnt|not supposed to) (mix|take)\b",
 ]
@@ -604,6 +633,12 @@ _IDIOMS = re.compile(
     r"|\bfeel(ing)? like a burden (sometimes |at times )?(on|to) (my )?\w+ (having|because|as) (\w+ )?to (drive|take|bring|ferry)\b"
     r"|\b(back|knees?|hips?|joints?|feet|hands|head|neck|shoulders?|legs?|wrists?) (is |are |s )?(just |really )?"
     r"killing me\b"
+    r"|\b(cannot|can not|cant) (go on|carry on|cope) (like this )?with (these|the|my|this) (hot flushes|hot flashes|flushes|flashes|"
+    r"night sweats|sweats|joint pains?|aches|side effects|insomnia)\b"
+    r"|\b(this|the|my) (drug|medicine|medication|tablet|pill|letrozole|anastrozole|exemestane|heat|weather|job) (is |s )?"
+    r"(trying to|going to|out to) kill me\b"
+    r"|\boverdose on (chocolate|cake|sweets|biscuits|coffee|tv|netflix|mince pies|turkey|sugar)\b"
+    r"|^(ugh |argh |oh )?kill me\b(?= (they|the|my|this|its|it is|now the|again))"
 )
 
 # Said of a pill mishap, these mean nothing was swallowed: "noticed before i swallowed it", "the packet was

@@ -185,6 +185,20 @@ def hit_of(text: str) -> RuleHit | None:
         ("one bad fall down these stairs would solve everything", CRISIS, "crisis"),
         ("she says she's a burden and asked where the key to the gun cabinet is", CRISIS, "crisis"),
         ("i've kept all this month's tablets in a tub in case i decide", CRISIS, "crisis"),
+        ("she has been hiding her sleeping pills in a little tin under the pillow", CRISIS, "crisis"),
+        ("sometimes i sit holding the gun just to see how it feels", CRISIS, "crisis"),
+        ("the kids would be better without me", CRISIS, "crisis"),
+        ("i looked up the height of the car park roof", CRISIS, "crisis"),
+        (
+            "letters for each of the grandchildren are in the drawer, i won't need the reminders",
+            CRISIS,
+            "crisis",
+        ),
+        ("he came off his bike and the collarbone is sticking up under the skin", URGENT, "injury"),
+        ("fell yesterday, now my ankle is huge and purple", URGENT, "injury"),
+        ("slipped on the step and her wrist is shaped like a fork", URGENT, "injury"),
+        ("wet myself without noticing and my back is agony", URGENT, "injury"),
+        ("dad misread the label and has been taking it every day instead of weekly", URGENT, "overdose"),
     ],
 )
 def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
@@ -263,6 +277,11 @@ def test_rules_raise_the_right_kind(text: str, kind: str, reason: str) -> None:
         "helped mum sort out her pill box, she's saved up a few weeks of tablets for the cruise",
         "we've picked a date for the wedding, will my dexa clash",
         "my dog ate my slipper again, any tips for calcium rich snacks",
+        "my chest feels tight when i think about the results, it's just nerves",
+        "can't go on like this with these hot flushes, any tips",
+        "honestly this drug is trying to kill me, every joint aches",
+        "i'm going to overdose on chocolate this christmas, is dark chocolate ok",
+        "ugh kill me, they've moved my scan again",
     ],
 )
 def test_idioms_history_and_fears_raise_no_rule(text: str) -> None:
@@ -382,6 +401,11 @@ LANGUAGE = LanguageGuesser(LEXICAL.normalizer.english_words)
         ("pl", "kot pogryzł blister z letrozolem", URGENT),
         ("es", "he vomitado sangre esta mañana", URGENT),
         ("pt", "quantos comprimidos seriam precisos para uma overdose fatal?", CRISIS),
+        ("de", "ritz mich wieder jeden Abend", CRISIS),
+        ("fr", "j'ai pensé à me jeter du pont", CRISIS),
+        ("uk", "бабуся вже й день вибрала", CRISIS),
+        ("pt", "tem um osso aparecendo na perna", URGENT),
+        ("it", "la badante ha dato a papà le pasticche della zia", URGENT),
         ("de", "Opa liegt im Bad, ein Bein ist kürzer und nach außen gedreht", URGENT),
         ("pl", "mama nie może stanąć na nogę, kostka jest krzywa", URGENT),
         # Nothing broken is not all right when she cannot get up.

@@ -2,7 +2,7 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val10, tuning sets written fresh (each by someone
+(used for choosing margins). It does not yet hold on val2 to val11, tuning sets written fresh (each by someone
 who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the seven
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
@@ -34,6 +34,7 @@ SAFETY_SETS = (
     "safety_val8.tsv",
     "safety_val9.tsv",
     "safety_val10.tsv",
+    "safety_val11.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -86,13 +87,14 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
         ("safety_val8.tsv", 1.0, 1.0, 0.044),
         ("safety_val9.tsv", 1.0, 1.0, 0.005),
         ("safety_val10.tsv", 0.994, 0.994, 0.014),
+        ("safety_val11.tsv", 0.994, 0.994, 0.036),
         ("safety_holdout.tsv", 0.981, 0.981, 0.043),
         ("safety_holdout2.tsv", 0.947, 0.940, 0.028),
         ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
         ("safety_holdout4.tsv", 0.938, 0.928, 0.058),
-        ("safety_holdout5.tsv", 0.896, 0.891, 0.035),
+        ("safety_holdout5.tsv", 0.901, 0.895, 0.035),
         ("safety_holdout6.tsv", 0.933, 0.922, 0.018),
-        ("safety_holdout7.tsv", 0.876, 0.855, 0.040),
+        ("safety_holdout7.tsv", 0.876, 0.855, 0.036),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
