@@ -6,10 +6,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
-from bot._yaml import load_yaml
-from bot.safety._lexicon import fold, fold_pattern
+from bot.safety._lexicon import compile_any, fold, fold_pattern, read_phrase_file
 
 DEFAULT_DOSE_CUES = Path(__file__).resolve().parent.parent / "data" / "dose_cues.yaml"
 ENGLISH = "en"
@@ -33,10 +30,7 @@ class DoseCues:
     @classmethod
     def load(cls, path: Path = DEFAULT_DOSE_CUES) -> DoseCues:
         """Read and compile the cues; the other languages' are folded as their messages are."""
-        try:
-            data = load_yaml(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise DoseCueError(f"cannot read {path}: {exc}") from exc
+        data = read_phrase_file(path, DoseCueError)
         patterns: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
         for language, parts in data.items():
             if not isinstance(parts, dict) or set(parts) != set(_PARTS):
@@ -46,11 +40,8 @@ class DoseCues:
                 sources = [str(p) if language == ENGLISH else fold_pattern(str(p)) for p in parts[part] or []]
                 if not sources:
                     raise DoseCueError(f"{path}: {language!r} has no {part} patterns")
-                try:
-                    compiled.append(re.compile("|".join(f"(?:{s})" for s in sources)))
-                except re.error as exc:
-                    raise DoseCueError(f"{path}: {language}/{part}: {exc}") from exc
-            patterns[str(language)] = (compiled[0], compiled[1])
+                compiled.append(compile_any(sources, f"{path}: {language}/{part}", DoseCueError))
+            patterns[language] = (compiled[0], compiled[1])
         return cls(patterns)
 
     def asks_about_dose(self, language: str, texts: Iterable[str]) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,6 +30,25 @@ class LexiconError(ValueError):
     """Raise when the lexicon file cannot be used."""
 
 
+def read_phrase_file(path: Path, error: type[ValueError]) -> dict[str, Any]:
+    """Return a per-language phrase file's mapping, raising ``error`` when it cannot be read."""
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise error(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a mapping of language to phrases")
+    return {str(language): entries for language, entries in data.items()}
+
+
+def compile_any(sources: Sequence[str], where: str, error: type[ValueError]) -> re.Pattern[str]:
+    """Return one pattern matching any of ``sources``, raising ``error`` naming ``where`` on a bad one."""
+    try:
+        return re.compile("|".join(f"(?:{s})" for s in sources))
+    except re.error as exc:
+        raise error(f"{where}: {exc}") from exc
+
+
 def fold(text: str) -> str:
     """Lowercase, take accents off and squeeze punctuation to spaces, as the lexicon's patterns expect."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -48,10 +69,7 @@ class Lexicon:
     @classmethod
     def load(cls, path: Path = DEFAULT_LEXICON) -> Lexicon:
         """Read and compile the lexicon, folding the patterns as messages are folded."""
-        try:
-            data = load_yaml(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise LexiconError(f"cannot read {path}: {exc}") from exc
+        data = read_phrase_file(path, LexiconError)
         patterns: dict[str, dict[str, re.Pattern[str]]] = {}
         for language, kinds in data.items():
             if not isinstance(kinds, dict) or set(kinds) - {*_KINDS, *_OPTIONAL}:
@@ -65,11 +83,8 @@ class Lexicon:
                     if kind in _OPTIONAL:
                         continue
                     raise LexiconError(f"{path}: {language!r} has no {kind} patterns")
-                try:
-                    compiled[kind] = re.compile("|".join(f"(?:{s})" for s in sources))
-                except re.error as exc:
-                    raise LexiconError(f"{path}: {language}/{kind}: {exc}") from exc
-            patterns[str(language)] = compiled
+                compiled[kind] = compile_any(sources, f"{path}: {language}/{kind}", LexiconError)
+            patterns[language] = compiled
         return cls(patterns)
 
     def hit(self, language: str, text: str) -> RuleHit | None:

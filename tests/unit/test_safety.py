@@ -645,6 +645,9 @@ def test_a_dose_question_is_one_the_model_puts_nearer_dose_questions_than_anythi
         "can i take my pill every 36 hours instead of 24 to stretch my supply",
         "my alendronic acid is every monday but i forgot, can i do it wednesday instead",
         "thinking of dropping adex from 1mg a week to 0.5, should i just do it",
+        "is it all right to have my letrozole with my evening meal rather than at breakfast",
+        "can i come off the anastrozole for two weeks over christmas",
+        "my prolia injection is a month overdue, do i just have it now",
     ],
 )
 def test_english_dose_questions_are_told_by_their_words(text: str) -> None:
