@@ -386,6 +386,31 @@ _CRISIS_EXTRA = [
     r"\bwhoever finds me\b|\b(pills|tablets) are (ready|lined up|counted out|all counted)\b",
     r"^(?=.*\b(passwords|deeds|a note for|notes? for|letters? (for|to) (my|the|each)|affairs in order)\b)"
     r"(?=.*\b(will not|wont|do not|dont) need (the |my |any |these )?(\w+ )?(reminders?|scans?|dexa|appointments?)\b)",
+    # val12 round
+    r"\bhow many (\w+ ){0,3}(would|does|will) it take\b(?! to (work|kick in|get|see|show|reach|build|make|notice|help|start|clear|leave|wear))"
+    r"(?! (for|before) (it|them|the|my|you|me|a|an)\b)",
+    r"\ball\b( \w+){0,4} at once\b.*\b(kill me|kill you|kill a person|be fatal|be enough to die|would i die|finish me)\b"
+    r"|\bbefore (its|it is|it s|it would be|it becomes) (fatal|lethal|deadly)\b|\b(lethal|fatal) (dose|amount)\b",
+    r"\b(do not|dont) want (\w+ ){0,2}(more|another) (years|decade|decades)\b",
+    r"\b(would|d) rather be dead\b|\b(a way out|an exit plan|an exit|a plan) (all )?(sorted|planned|ready|arranged|worked out)\b",
+    r"\b(found|left|finding) a note\b.*\b(sorry|love you|goodbye|good bye|forgive)\b",
+    r"\b(we|you|they|everyone|everybody|you all|they all) (would|will|d) (all )?be better off\b"
+    r"(?! (with|if|going|taking|getting|asking|on|using|doing|switching|seeing|having|to|than|in|at|for|waiting|calling|ringing|talking)\b)",
+    r"\b(better to|just|might as well|should just|want to|going to|ready to) (just )?end it\b(?! (with|for|there|here|early|now with)\b)",
+    r"\b(hoping|hope|wish|praying|pray) (that )?(the )?(cancer|it) (comes|will come|would come|came) back\b",
+    "^"
+    + _AWAY
+    + r".*\b(when|once|after) (i am|im|i m) (not here|no longer here|not around|no longer around) (anymore|any more)?\b",
+    r"\bnoose\b|\bhow to tie (a |the )?(proper |strong |good )?knot\b(?!.*\b(boat|boating|sailing|scarf|shoe|shoes|climbing|fishing|tie|parcel|rope course)\b)"
+    r"|\bhow to tie (a |the )?(proper |strong |good )?knot\b.*\bnot for (boating|sailing|the boat|climbing|fishing)\b",
+    r"\b(burned|burnt|cut|scratched|scalded|hurt|hit|punched|bit|stabbed|bruised) (my ?self|my (\w+ )?(arm|arms|leg|legs|wrist|wrists|hand|hands|skin|thigh|thighs|stomach|face|head))\b"
+    r"( \w+){0,4} on purpose\b",
+    r"\b(want|wanted|wanting|wish i could|like to|just want to) (to )?(just )?disappear\b"
+    r"(?! (for|under|into|on|to|off|from|in|with|until|till|when) )",
+    r"\b(did not|didnt|never|not) (get|wake) (back )?up\b.*\b(relieved|a relief|would not mind|wouldnt mind|be ok with that|be fine with that|be better)\b",
+    r"(?<!not )(?<!never )\b(let ?ting go|let go|fall|falling|jump|jumping|throw(ing)? my ?self|step(ping)? (off|out))\b( \w+){0,3} on purpose\b",
+    r"\b(looked up|looking up|googled|searched|read up on|reading about|read about)\b( \w+){0,4} what happens if (you|i|someone|a person) "
+    r"(take|took|swallow|swallowed)\b( \w+){0,3} (all|the whole|every|a whole)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -495,6 +520,14 @@ _URGENT_EXTRA = [
     r"(\bchest (pains?|tightness)\b|\bchest (is |feels |feeling |going |gone )?tight\b)",
     r"\b(pooped|pooed|wet|soiled|peed) (my ?self|herself|himself)\b( \w+){0,3} without (feeling|noticing|knowing|realising|realizing)\b",
     r"\b(shaped like|looks like|gone like|bent like) a (fork|dinner fork|banana)\b",
+    # val12 round
+    r"^(?=.*\b(bang|banged|banging|hit|hitting|bumped|bumping|knock|knocked) (her|his|my|their) head\b)(?=.*\b(muddled|confused|"
+    r"repeating (her|him|my|them)self|asking the same (question|thing)|headache|drowsy|sleepy|slurr\w*|vomit\w*|being sick)\b)",
+    r"\b(foot|feet|leg|legs) (feels?|feeling|is|are|went|gone|has gone|have gone) (numb|floppy|weak|dead|like jelly)\b",
+    r"^(?=.*\b(back|spine|lifting|deadlift\w*)\b)(?=.*\b(trouble|difficulty|cannot|cant|struggling|problems?|hard) (to )?(pee|peeing|wee|weeing|urinat\w*|passing (urine|water))\b)",
+    r"\bfelt something\b( \w+){0,4} (give way|give|go|crack|snap|pop)\b|\blike a snap\b",
+    r"\bpain (in|across|on) (my|her|his) chest\b|\b(cannot|cant|can not|could not) catch (my|her|his) breath\b.*\bpain\b"
+    r"|\bpain\b.*\b(cannot|cant|can not|could not) catch (my|her|his) breath\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -524,7 +557,7 @@ _OVERDOSE = [
     r"\b(took|taken|had) (it|them|my \w+|another one|a second one) again\b.*\b(forgot|mistake|accident|dizzy|sick|what do i do)\b",
     r"\b(pill|tablet|dose) out again\b.*\b(took|taken|swallowed)\b",
     r"\b(swallowed|has swallowed|s swallowed|ate|has eaten) (some|one|two|a few|several|a couple) of (my|her|his|the|grandma s|mum s|mom s)\b",
-    r"\b(took|taken|swallowed|had) (\d+|two|three|four|five|six) (\w+ ){0,4}instead of (one|1|my|her|his|the)\b",
+    r"\b(took|taken|swallowed|had) (\d+|two|three|four|five|six) (\w+ ){0,6}instead of (one|1|two|2|my|her|his|the)\b",
     r"\b(took|taken|swallowed|had) (my |her |his )?(husband|wife|partner|mum|mom|dad|son|daughter)( s|s)? (\w+ ){0,2}(and|as well as) "
     r"(mine|my own|hers|his own)\b",
     r"\b(all|whole|entire)\b( \w+){0,3} (days|week|weeks)\b( \w+){0,3} (were |was |are |is )?(empty|gone)\b",
@@ -544,6 +577,11 @@ _OVERDOSE = [
     r"|\b(misread|misunderstood|misreading|misread) the (label|box|instructions|prescription|leaflet|dose)\b",
     r"\b(took|taken|swallowed|had) \d+ (\w+ )?(ibuprofen|naproxen|paracetamol|aspirin|codeine|co codamol|tramadol)\b"
     r".*\b(not meant to|should not|shouldnt|not supposed to) (mix|take)\b",
+    # val12 round
+    r"\b(took|taken|swallowed|had) (\d+|two|three|four|five|six|seven|eight) (\w+ ){0,4}in (\d+|two|three|an|one) (hours?|minutes|mins)\b"
+    r"( \w+){0,2} instead of (\d+|one|two)\b",
+    r"\bevery day\b( \w+){0,4} instead of (once|twice|two times|three times) a week\b",
+    r"\b(took|taken|had) (my |her |his |the )?\w+( \w+){0,3} (and )?then again\b|\bthat s (3|three|4|four|5|five) (today|in one day|in a day)\b",
 ]
 
 # A pet that ate its owner's tablets needs a vet, not the owner's poison centre: the urgent reply says so.
@@ -575,7 +613,7 @@ _NOT_NOW = re.compile(
     r"last (winter|summer|spring|autumn|christmas|month)|at christmas|(it )?(really )?scared me)\b"
 )
 _PRESENT_CUES = re.compile(
-    r"\b(just now|right now|and now|today|this morning|this afternoon|this evening|since this|tonight|last night|"
+    r"\b(just now|right now|and now(?! (i am|im|i m|i have been|ive been|i take|i am taking|she is|he is|on|taking|my (dexa|scan|t score)))|today|this morning|this afternoon|this evening|since this|tonight|last night|"
     r"an hour|minutes ago|yesterday|"
     r"cannot get up|cannot stand|cannot move|cannot walk|help me|please help|hurts|hurting|swollen|swelling|"
     r"bleeding|agony|just (fell|broke|had a fall)|on the floor|ambulance|"
@@ -598,7 +636,7 @@ _IDIOMS = re.compile(
     r"|\b(will|would|is going to|gonna|going to|is gonna|are going to) kill me (if|when|for|lol|haha)\b"
     r"|\b(do not|dont|did not|didnt|will not|wont) kill me\b.*\b(will|lol|haha)\b|\bif (\w+ ){1,4}(do not|dont) kill me\b"
     r"|\bkill(ing)? my ?self laughing\b|\b(it|that|this) kills? me (to|that|when|how)\b"
-    r"|\b(the \w+|it|this|that|what|which) kills? me\b(?! (now|tonight|today|please))"
+    r"|\b(?<!would )(?<!will )(?<!could )(?<!can )(?<!does )(?<!did )(the \w+|it|this|that|what|which) kills? me\b(?! (now|tonight|today|please))"
     r"|\b(nearly|almost) fell (off|out of) my (chair|seat|bed)\b|\bbruised (his|her|my|their) (pride|ego)\b"
     r"|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
@@ -638,6 +676,9 @@ _IDIOMS = re.compile(
     r"|\b(this|the|my) (drug|medicine|medication|tablet|pill|letrozole|anastrozole|exemestane|heat|weather|job) (is |s )?"
     r"(trying to|going to|out to) kill me\b"
     r"|\boverdose on (chocolate|cake|sweets|biscuits|coffee|tv|netflix|mince pies|turkey|sugar)\b"
+    r"|\b(going to|gonna|will|could|might|ll|about to) die of (boredom|embarrassment|laughter|laughing|shame|curiosity|old age)\b"
+    r"|\b(cat|cats|dog|dogs|puppy|kitten|pets?|stairs|weather|heat|gym|trainer|physio) (is |are |s )?(trying to|going to|out to) kill me\b"
+    r"|\b(back|knees?|hips?|joints?|feet|hands|neck|shoulders?|legs?|wrists?) (really |just |absolutely )?kill me\b"
     r"|^(ugh |argh |oh )?kill me\b(?= (they|the|my|this|its|it is|now the|again))"
 )
 
@@ -719,7 +760,8 @@ _UNHARMED = re.compile(
 _STILL_HURT = re.compile(
     r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|\bhelp (me|him|her|us)\b|"
     r"\b(please|for|get|need|needs|needed|getting) help\b|(?<!nothing )(?<!not )hurts|hurting|"
-    r"painful|(?<!no )pain|swollen|(?<!no )(?<!no real )swelling|bleeding|agony|on the (\w+ )?floor|stuck|ambulance|looks wrong|deformed|numb\b"
+    r"painful|(?<!no )pain|swollen|(?<!no )(?<!no real )swelling|bleeding|agony|on the (\w+ )?floor|stuck|ambulance|looks wrong|deformed|numb\b|"
+    r"\bmuddled|\bconfused|\bdrowsy|\bheadache|asking the same|repeating (her|him|my|them)self"
 )
 
 

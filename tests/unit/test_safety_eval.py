@@ -2,11 +2,11 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val11, tuning sets written fresh (each by someone
-who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the seven
+(used for choosing margins). It does not yet hold on val2 to val12, tuning sets written fresh (each by someone
+who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the eight
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
-safety_holdout3.tsv to safety_holdout7.tsv (each written beside a tuning set, by someone who had read nothing
+safety_holdout3.tsv to safety_holdout8.tsv (each written beside a tuning set, by someone who had read nothing
 of the project but the article). Their
 figures are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on the held-out
 halves is a strict expected failure that turns red the day it is met, so the marker comes off.
@@ -35,6 +35,7 @@ SAFETY_SETS = (
     "safety_val9.tsv",
     "safety_val10.tsv",
     "safety_val11.tsv",
+    "safety_val12.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -42,6 +43,7 @@ SAFETY_SETS = (
     "safety_holdout5.tsv",
     "safety_holdout6.tsv",
     "safety_holdout7.tsv",
+    "safety_holdout8.tsv",
 )
 
 
@@ -88,13 +90,15 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
         ("safety_val9.tsv", 1.0, 1.0, 0.005),
         ("safety_val10.tsv", 0.994, 0.994, 0.014),
         ("safety_val11.tsv", 0.994, 0.994, 0.036),
+        ("safety_val12.tsv", 1.0, 1.0, 0.031),
         ("safety_holdout.tsv", 0.981, 0.981, 0.043),
-        ("safety_holdout2.tsv", 0.947, 0.940, 0.028),
+        ("safety_holdout2.tsv", 0.955, 0.947, 0.028),
         ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
-        ("safety_holdout4.tsv", 0.938, 0.928, 0.058),
-        ("safety_holdout5.tsv", 0.901, 0.895, 0.035),
+        ("safety_holdout4.tsv", 0.943, 0.933, 0.058),
+        ("safety_holdout5.tsv", 0.906, 0.901, 0.035),
         ("safety_holdout6.tsv", 0.933, 0.922, 0.018),
-        ("safety_holdout7.tsv", 0.876, 0.855, 0.036),
+        ("safety_holdout7.tsv", 0.886, 0.866, 0.036),
+        ("safety_holdout8.tsv", 0.909, 0.904, 0.018),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
@@ -119,13 +123,20 @@ def test_sets_below_the_bar_do_not_fall(
         "safety_holdout5.tsv",
         "safety_holdout6.tsv",
         "safety_holdout7.tsv",
+        "safety_holdout8.tsv",
     ],
 )
 def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name: str) -> None:
     assert meets_the_issues_bar(reports[name])
 
 
-@pytest.mark.parametrize("name", SAFETY_SETS)
+# val12 and holdout8 were written in the nine languages the safety layer reads, and nothing else.
+SETS_WITH_UNREAD_LANGUAGES = tuple(
+    name for name in SAFETY_SETS if name not in ("safety_val12.tsv", "safety_holdout8.tsv")
+)
+
+
+@pytest.mark.parametrize("name", SETS_WITH_UNREAD_LANGUAGES)
 def test_alarms_in_languages_the_bot_cannot_read_still_get_the_numbers(
     reports: dict[str, EvalReport], name: str
 ) -> None:
