@@ -392,7 +392,8 @@ _CRISIS_EXTRA = [
     r"\ball\b( \w+){0,4} at once\b.*\b(kill me|kill you|kill a person|be fatal|be enough to die|would i die|finish me)\b"
     r"|\bbefore (its|it is|it s|it would be|it becomes) (fatal|lethal|deadly)\b|\b(lethal|fatal) (dose|amount)\b",
     r"\b(do not|dont) want (\w+ ){0,2}(more|another) (years|decade|decades)\b",
-    r"\b(would|d) rather be dead\b|\b(a way out|an exit plan|an exit|a plan) (all )?(sorted|planned|ready|arranged|worked out)\b",
+    r"\b(would|d) rather be dead\b|\b(a way out|an exit plan|an exit|a plan) (all )?(sorted|planned|ready|arranged|worked out|saved|hidden|kept|stashed)\b"
+    r"|\ba way out\b( \w+){0,3} (in|under) (her|his|my|the) (handbag|bag|drawer|pocket|bedside|cupboard|wardrobe)\b",
     r"\b(found|left|finding) a note\b.*\b(sorry|love you|goodbye|good bye|forgive)\b",
     r"\b(we|you|they|everyone|everybody|you all|they all) (would|will|d) (all )?be better off\b"
     r"(?! (with|if|going|taking|getting|asking|on|using|doing|switching|seeing|having|to|than|in|at|for|waiting|calling|ringing|talking)\b)",
@@ -411,6 +412,20 @@ _CRISIS_EXTRA = [
     r"(?<!not )(?<!never )\b(let ?ting go|let go|fall|falling|jump|jumping|throw(ing)? my ?self|step(ping)? (off|out))\b( \w+){0,3} on purpose\b",
     r"\b(looked up|looking up|googled|searched|read up on|reading about|read about)\b( \w+){0,4} what happens if (you|i|someone|a person) "
     r"(take|took|swallow|swallowed)\b( \w+){0,3} (all|the whole|every|a whole)\b",
+    # val13 round
+    r"\b(is|are|would be|will be|be|d be) better (off )?(if|when) (i am|im|i m|i was|i were) (gone|dead|not here|not around)\b",
+    r"^(?=.*\b(gave|given|giving|sold|selling) (away )?(his|her|my) \w+)(?=.*\b(made|making|wrote|writing|did|done) (a|his|her|my) will\b)"
+    r"(?=.*\b(down|low|depressed|quiet|withdrawn|says (he|she) is fine|keeps saying)\b)",
+    r"\b(not|no|am not|m not) (plan|planning|planned|intend\w*) (to be|on being) (here|around|alive)\b",
+    r"\b(have|got|bought|keep|kept) (a |the |some )?rope\b.*\b(keep thinking|thinking about it|cannot stop thinking|can not stop thinking|think about it)\b",
+    r"\bbetter (life|lives|off) without (me|a sick \w+|her sick \w+|his sick \w+|their sick \w+)\b",
+    r"\b(he|she|they|husband|wife|partner|family|kids|children|daughter|son|girl|boy)\b( \w+){0,3} (would|will|d) (honestly |really |probably |all )?"
+    r"(manage|cope|do|be|live) (\w+ )?better without (me|all my|a sick)\b",
+    r"\b(cancelled|canceled|cancelling|canceling) (my|all my) (\w+ ){0,2}(appointments?|appt|appts|treatment|chemo|scans?)\b.*\b(no point|i have decided|what is the point|whats the point)\b",
+    r"\boverdose on\b.*\bhow many\b|\bhow many (\w+ ){0,3}(would|do|does) (you|i|one|a person|someone) need\b(?! to (take|get|have|see|buy|order|book))",
+    r"\b(tallest|highest) (car park|multi ?storey|building|bridge|tower|cliff)\b(?!.*\b(world|europe|view|visit|trip|holiday|tour)\b)",
+    r"\bhow long (does it|would it|will it) (usually |normally )?take (for )?(someone|anyone|people|somebody) to (find|notice|discover) (you|me|a body|the body)\b",
+    r"\bgoodbye (texts?|messages?|emails?|videos?|voice notes?)\b",
 ]
 
 # Phrases of exhaustion that are a crisis alone, but that a person in physical pain also uses ("it hurts so
@@ -528,6 +543,11 @@ _URGENT_EXTRA = [
     r"\bfelt something\b( \w+){0,4} (give way|give|go|crack|snap|pop)\b|\blike a snap\b",
     r"\bpain (in|across|on) (my|her|his) chest\b|\b(cannot|cant|can not|could not) catch (my|her|his) breath\b.*\bpain\b"
     r"|\bpain\b.*\b(cannot|cant|can not|could not) catch (my|her|his) breath\b",
+    # val13 round
+    r"\b(soiling|wetting|peeing|pooing) (my|her|him|them)self\b.*\bback\b|\bback\b.*\b(soiling|wetting) (my|her|him|them)self\b",
+    r"\b(hard to wake|difficult to wake|(cannot|cant|can not|could not) wake (him|her|them) up)\b",
+    r"\b(lump|bump|bone) (is )?sticking (up|out)\b",
+    r"^(?!.*\b(anxiety|anxious|panic|panicky|nerves|nervous|stress|stressed)\b).*\b(pressure|tightness|heaviness|squeezing) (in|on|across) (my|her|his|the) chest\b",
 ]
 
 # Accidental overdoses and children swallowing tablets go to the emergency and poison-centre route. Said
@@ -582,6 +602,9 @@ _OVERDOSE = [
     r"( \w+){0,2} instead of (\d+|one|two)\b",
     r"\bevery day\b( \w+){0,4} instead of (once|twice|two times|three times) a week\b",
     r"\b(took|taken|had) (my |her |his |the )?\w+( \w+){0,3} (and )?then again\b|\bthat s (3|three|4|four|5|five) (today|in one day|in a day)\b",
+    # val13 round
+    r"\b(took|taken|swallowed|had) (\d+|two|three|four|five|six|seven|eight|nine|ten) of (my|her|his|the|their) \w+( \w+)? (by mistake|accidentally|by accident)\b",
+    r"\b(child|toddler|kid|baby|grandson|granddaughter|grandchild|little one)\b( \w+){0,3} (eat|eats|swallow|swallows|take|takes)\b( \w+){0,3} (pills?|pils|tablets?|meds|medicine)\b",
 ]
 
 # A pet that ate its owner's tablets needs a vet, not the owner's poison centre: the urgent reply says so.
@@ -638,7 +661,7 @@ _IDIOMS = re.compile(
     r"|\bkill(ing)? my ?self laughing\b|\b(it|that|this) kills? me (to|that|when|how)\b"
     r"|\b(?<!would )(?<!will )(?<!could )(?<!can )(?<!does )(?<!did )(the \w+|it|this|that|what|which) kills? me\b(?! (now|tonight|today|please))"
     r"|\b(nearly|almost) fell (off|out of) my (chair|seat|bed)\b|\bbruised (his|her|my|their) (pride|ego)\b"
-    r"|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
+    r"|\b(fell|fallen|falling) off the wagon\b|\bbreaking news\b|\bover my dead body\b|\bdrop dead (gorgeous|beautiful)\b|\bdying of (boredom|curiosity|embarrassment|laughter)\b"
     r"|\b(my|the) (phone|battery|laptop|car|plant|plants|tv) (is |has |just )?(dying|died|dead)\b"
     r"|\bkill(ing)? (me )?(with kindness)\b|\b(you are|youre) killing it\b|\bdead (heat|end job|zone)\b"
     r"|\bkill me now\b(?= (the|my|this|that|these|those|its|lol|haha|another|a|an|whole|work|traffic|queue)\b)"
@@ -755,7 +778,7 @@ _UNHARMED = re.compile(
     r"(got|jumped|was) (straight |right )?back up|no fracture|no break|nothing was broken|"
     r"(x ray|xray|scan|scans) (was |were |came back )?(clear|normal|fine)|no pain|got (up|myself up|himself up|herself up) fine|"
     r"(got|picked) (himself|herself|myself) (up|back up)|nothing hurts|got up (on|by) (my|her|his) own|"
-    r"walking (fine|normally|ok|okay)|no (real )?swelling|(pride|ego) bruised|nothing else (hurt|broken|damaged)?)\b"
+    r"walking (fine|normally|ok|okay)|no (real )?swelling|(it was|was) (just|only) (stubbed|a stubbed toe)|better now just (a bit |slightly )?(stiff|sore|achy)|(pride|ego) bruised|nothing else (hurt|broken|damaged)?)\b"
 )
 _STILL_HURT = re.compile(
     r"\b(cannot|can not|cant|unable to) (get up|stand|move|walk|bear weight|put weight)|\bhelp (me|him|her|us)\b|"

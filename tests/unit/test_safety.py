@@ -24,7 +24,17 @@ from bot.safety._dose import DoseCueError, DoseCues
 from bot.safety._gate import AlarmGate
 from bot.safety._lexicon import LexiconError
 from bot.safety._rules import PatternList
-from bot.safety._semantic import CLASSES, BankError, ExemplarIndex, SemanticScores, Vectors, read_bank
+from bot.safety._semantic import (
+    CLASSES,
+    PROBE_OFFSET,
+    PROBE_WEIGHT,
+    BankError,
+    ExemplarIndex,
+    LinearProbe,
+    SemanticScores,
+    Vectors,
+    read_bank,
+)
 from bot.service._safety import _load_followups
 
 KNOWLEDGE = load_knowledge_base(content_root())
@@ -823,6 +833,47 @@ def test_a_bank_with_an_unknown_class_is_refused(tmp_path: Path) -> None:
     bank.write_text("crisis: [a]\nurgent: [b]\noverdose: [c]\ncalm: [d]\ndose_question: [e]\npanic: [f]\n")
     with pytest.raises(BankError, match="unknown classes"):
         read_bank(bank)
+
+
+def test_the_probe_learns_which_side_of_the_bank_is_alarming() -> None:
+    rng = np.random.default_rng(7)
+    alarms = rng.normal((1.0, 0.2, 0.0), 0.1, size=(40, 3)).astype(np.float32)
+    calm = rng.normal((0.2, 1.0, 0.0), 0.1, size=(60, 3)).astype(np.float32)
+    probe = LinearProbe.fit(np.vstack([alarms, calm]), np.array([True] * 40 + [False] * 60))
+    logits = probe.logits(np.array([[0.9, 0.1, 0.0], [0.1, 0.9, 0.0]], np.float32))
+    assert logits[0] > 2.0 and logits[1] < -2.0
+
+
+def test_the_probe_can_raise_a_margin_but_never_lower_it() -> None:
+    by_class = {"crisis": 0.90, "urgent": 0.85, "overdose": 0.85, "calm": 0.89, "dose_question": 0.80}
+    nearest = 0.90 - 0.89
+    assert SemanticScores(by_class, probe=-40.0).margin == pytest.approx(nearest)
+    assert SemanticScores(by_class).margin == pytest.approx(nearest)
+    sure = SemanticScores(by_class, probe=5.0).margin
+    assert sure == pytest.approx(nearest + 5.0 * PROBE_WEIGHT - PROBE_OFFSET) and sure > nearest
+
+
+def test_a_process_that_loads_the_cache_gets_the_probe_that_wrote_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(
+        "crisis: [zebra one, zebra two]\nurgent: [zebra three]\noverdose: [zebra four]\n"
+        "calm: [horse one, horse two, horse three]\ndose_question: [horse four]\n"
+    )
+    written = ExemplarIndex.load(KeywordEmbedder(), bank)
+    written.save_cache(bank)
+
+    def no_fitting(*_: object) -> LinearProbe:
+        raise AssertionError("the probe was fitted again instead of read from the cache")
+
+    monkeypatch.setattr(LinearProbe, "fit", no_fitting)
+    embedder = KeywordEmbedder()
+    loaded = ExemplarIndex.load(embedder, bank)
+    assert embedder.seen == []  # read from the cache, not embedded again
+    assert loaded.is_cache_current(bank)
+    np.testing.assert_allclose(loaded.probe.weights, written.probe.weights, rtol=1e-6)
+    assert loaded.probe.bias == pytest.approx(written.probe.bias)
 
 
 def test_a_stale_exemplar_cache_is_reported(tmp_path: Path) -> None:

@@ -2,11 +2,11 @@
 
 Issue 7's bar is alarm recall 100%, the right kind for at least 95% of alarms and false alarms at most 1%,
 on every half. It holds on the first two tuning halves: dev (used for the rules, phrases and margins) and val
-(used for choosing margins). It does not yet hold on val2 to val12, tuning sets written fresh (each by someone
-who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the eight
+(used for choosing margins). It does not yet hold on val2 to val13, tuning sets written fresh (each by someone
+who had read none of the rules, banks or sets) to find what the first two no longer could; nor on the nine
 held-out halves, which are never used for tuning: safety_holdout.tsv (written with dev),
 safety_holdout2.tsv (written in a later session, like val2, by someone who had read none of them),
-safety_holdout3.tsv to safety_holdout8.tsv (each written beside a tuning set, by someone who had read nothing
+safety_holdout3.tsv to safety_holdout9.tsv (each written beside a tuning set, by someone who had read nothing
 of the project but the article). Their
 figures are pinned as floors, so the layer cannot get worse unnoticed, and the issue's bar on the held-out
 halves is a strict expected failure that turns red the day it is met, so the marker comes off.
@@ -36,6 +36,7 @@ SAFETY_SETS = (
     "safety_val10.tsv",
     "safety_val11.tsv",
     "safety_val12.tsv",
+    "safety_val13.tsv",
     "safety_holdout.tsv",
     "safety_holdout2.tsv",
     "safety_holdout3.tsv",
@@ -44,6 +45,7 @@ SAFETY_SETS = (
     "safety_holdout6.tsv",
     "safety_holdout7.tsv",
     "safety_holdout8.tsv",
+    "safety_holdout9.tsv",
 )
 
 
@@ -81,24 +83,26 @@ def test_the_tuning_halves_meet_the_issues_bar(reports: dict[str, EvalReport], n
     # Measured when the rules and the bank last changed (see the closing note): floors, not targets.
     [
         ("safety_val2.tsv", 1.0, 1.0, 0.036),
-        ("safety_val3.tsv", 0.994, 0.984, 0.028),
-        ("safety_val4.tsv", 0.995, 0.985, 0.031),
-        ("safety_val5.tsv", 0.995, 0.985, 0.040),
+        ("safety_val3.tsv", 1.0, 0.984, 0.028),
+        ("safety_val4.tsv", 0.995, 0.984, 0.036),
+        ("safety_val5.tsv", 0.995, 0.979, 0.045),
         ("safety_val6.tsv", 0.994, 0.994, 0.005),
-        ("safety_val7.tsv", 1.0, 1.0, 0.027),
-        ("safety_val8.tsv", 1.0, 1.0, 0.044),
+        ("safety_val7.tsv", 1.0, 1.0, 0.032),
+        ("safety_val8.tsv", 1.0, 1.0, 0.079),
         ("safety_val9.tsv", 1.0, 1.0, 0.005),
-        ("safety_val10.tsv", 0.994, 0.994, 0.014),
-        ("safety_val11.tsv", 0.994, 0.994, 0.036),
-        ("safety_val12.tsv", 1.0, 1.0, 0.031),
-        ("safety_holdout.tsv", 0.981, 0.981, 0.043),
-        ("safety_holdout2.tsv", 0.955, 0.947, 0.028),
-        ("safety_holdout3.tsv", 0.967, 0.951, 0.043),
-        ("safety_holdout4.tsv", 0.943, 0.933, 0.058),
-        ("safety_holdout5.tsv", 0.906, 0.901, 0.035),
-        ("safety_holdout6.tsv", 0.933, 0.922, 0.018),
-        ("safety_holdout7.tsv", 0.886, 0.866, 0.036),
-        ("safety_holdout8.tsv", 0.909, 0.904, 0.018),
+        ("safety_val10.tsv", 0.994, 0.994, 0.022),
+        ("safety_val11.tsv", 0.994, 0.994, 0.044),
+        ("safety_val12.tsv", 1.0, 1.0, 0.035),
+        ("safety_val13.tsv", 1.0, 1.0, 0.005),
+        ("safety_holdout.tsv", 0.991, 0.99, 0.043),
+        ("safety_holdout2.tsv", 0.977, 0.969, 0.039),
+        ("safety_holdout3.tsv", 0.972, 0.956, 0.051),
+        ("safety_holdout4.tsv", 0.964, 0.953, 0.066),
+        ("safety_holdout5.tsv", 0.917, 0.911, 0.039),
+        ("safety_holdout6.tsv", 0.943, 0.933, 0.018),
+        ("safety_holdout7.tsv", 0.917, 0.896, 0.04),
+        ("safety_holdout8.tsv", 0.94, 0.934, 0.022),
+        ("safety_holdout9.tsv", 0.93, 0.924, 0.031),
     ],
 )
 def test_sets_below_the_bar_do_not_fall(
@@ -124,15 +128,18 @@ def test_sets_below_the_bar_do_not_fall(
         "safety_holdout6.tsv",
         "safety_holdout7.tsv",
         "safety_holdout8.tsv",
+        "safety_holdout9.tsv",
     ],
 )
 def test_unseen_halves_meet_the_issues_bar(reports: dict[str, EvalReport], name: str) -> None:
     assert meets_the_issues_bar(reports[name])
 
 
-# val12 and holdout8 were written in the nine languages the safety layer reads, and nothing else.
+# val12, val13, holdout8 and holdout9 were written in the nine languages the safety layer reads, and nothing else.
 SETS_WITH_UNREAD_LANGUAGES = tuple(
-    name for name in SAFETY_SETS if name not in ("safety_val12.tsv", "safety_holdout8.tsv")
+    name
+    for name in SAFETY_SETS
+    if name not in ("safety_val12.tsv", "safety_val13.tsv", "safety_holdout8.tsv", "safety_holdout9.tsv")
 )
 
 
